@@ -19,7 +19,7 @@ and new code can be appended to a chunk while older code in it runs.
 
 Release: every ``CodeBlock`` counts as one live user of its chunk.  A block
 goes away by ``close()`` (or leaving a ``with`` block) or when it becomes
-unreachable (``weakref.finalize``).  A chunk whose last block is gone is
+unreachable (``__del__``).  A chunk whose last block is gone is
 unmapped and its file closed, so memory returns to the operating system.
 """
 
@@ -270,6 +270,7 @@ class CodeArena:
         self._lock = threading.Lock()
         self._current: _Chunk | None = None
         self.chunks = 0  # how many chunks are mapped now (for tests and stats)
+        self.blocks = 0  # how many blocks are live now
 
     def allocate(self, code: bytes) -> CodeBlock:
         """Copy ``code`` into executable memory and return the block holding it."""
@@ -286,6 +287,7 @@ class CodeArena:
             offset = chunk.used
             chunk.used += size
             chunk.live += 1
+            self.blocks += 1
             ctypes.memmove(chunk.rw + offset, code, len(code))
         return CodeBlock(self, chunk, offset, len(code))
 
@@ -294,8 +296,13 @@ class CodeArena:
         self.chunks += 1
         return chunk
 
-    def _release(self, chunk: _Chunk) -> None:
+    def _release(self, block: CodeBlock) -> None:
         with self._lock:
+            chunk = block._chunk
+            if chunk is None:  # closed meanwhile by another thread
+                return
+            block._chunk = None
+            self.blocks -= 1
             chunk.live -= 1
             if chunk.live:
                 return
@@ -307,26 +314,31 @@ class CodeArena:
 
 
 class CodeBlock:
-    """Executable code owned by a ``CodeArena``: an address that stays valid until closed."""
+    """Executable code owned by a ``CodeArena``: an address that stays valid until closed.
 
-    __slots__ = ("_address", "size", "_finalizer", "__weakref__")
+    Release is ``close()`` or ``__del__`` (when the block becomes unreachable),
+    not ``weakref.finalize``: a finalizer costs a registry entry and several
+    objects per block, too much for a JIT that makes many small functions.
+    """
+
+    __slots__ = ("_address", "size", "_arena", "_chunk")
 
     def __init__(self, arena: CodeArena, chunk: _Chunk, offset: int, size: int) -> None:
         self._address = chunk.rx + offset
         self.size = size
-        self._finalizer = weakref.finalize(self, arena._release, chunk)
-        self._finalizer.atexit = False
+        self._arena = arena
+        self._chunk: _Chunk | None = chunk
 
     @property
     def address(self) -> int:
         """The executable address of the first byte; raises ValueError once closed."""
-        if not self._finalizer.alive:
+        if self._chunk is None:
             raise ValueError("code block is closed")
         return self._address
 
     @property
     def closed(self) -> bool:
-        return not self._finalizer.alive
+        return self._chunk is None
 
     @property
     def code(self) -> bytes:
@@ -335,7 +347,10 @@ class CodeBlock:
 
     def close(self) -> None:
         """Give the memory back. Harmless to call twice."""
-        self._finalizer()
+        if self._chunk is not None:
+            self._arena._release(self)
+
+    __del__ = close
 
     def __enter__(self) -> CodeBlock:
         return self
