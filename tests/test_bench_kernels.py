@@ -1,0 +1,207 @@
+"""The benchmark kernels as correctness tests, and the runner's bookkeeping.
+
+- Each CPython kernel is checked against an independent answer (the standard
+  library, NumPy, the Benchmarks Game's published outputs), so the benchmark
+  measures the algorithm it claims to.
+- Each C kernel (gcc -O2, and -fno-tree-vectorize for the array kernels) must
+  return CPython's result at the small size.
+- Each kernel through ``minijit.jit`` must return CPython's result.  Until
+  ``minijit.jit`` exists these skip, saying so; a kernel minijit reports it
+  cannot compile yet (CompileError, or TypeError for argument types it does not
+  take, as the array kernels until arrays are supported) skips with minijit's
+  message; any other exception or a different result fails.
+- The runner: a missing peer is an "n/a" cell with a note, a wrong result is a
+  "WRONG" cell, and bad command-line arguments exit 2 naming the problem.
+"""
+
+from __future__ import annotations
+
+import math
+import shutil
+import sys
+from pathlib import Path
+
+import pytest
+
+BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
+sys.path.insert(0, str(BENCH_DIR))
+
+import cbuild
+import kernels
+import measure
+import report
+import run
+import suite
+
+np = pytest.importorskip("numpy")
+
+IDS = [k.name for k in suite.KERNELS]
+
+
+def small_run(kernel: suite.Kernel, function) -> object:
+    return function(*kernel.make_args(kernel.small_size))
+
+
+# --- the kernels against independent answers ------------------------------------------
+
+
+def _stencil_numpy(a, b, n, steps):
+    for _ in range(steps):
+        b[1:-1] = 0.25 * a[:-2] + 0.5 * a[1:-1] + 0.25 * a[2:]
+        a[1:-1] = 0.25 * b[:-2] + 0.5 * b[1:-1] + 0.25 * b[2:]
+    return float(a.sum())
+
+
+def _matmul_numpy(a, b, c, n):
+    return float((a.reshape(n, n) @ b.reshape(n, n)).sum())
+
+
+ORACLES = [
+    # (kernel, size, independent answer for that kernel's arguments at that size)
+    ("fib", 20, lambda n: 6765),
+    ("gcd_sum", 30, lambda n: sum(math.gcd(i, j) for i in range(1, 31) for j in range(1, 31))),
+    ("collatz_steps", 27, lambda n: kernels.collatz_steps(26) + 111),  # 27 takes 111 steps
+    ("popcount_sum", 5000, lambda n: sum(i.bit_count() for i in range(5000))),
+    ("integrate_pi", 100_000, lambda n: math.pi),  # midpoint rule: error <= 1 / (3 n^2)
+    ("newton_sum", 1000, lambda n: math.fsum(math.sqrt(i) for i in range(1, 1001))),
+    ("sieve", 1000, lambda flags, n: 168),
+    ("dot", 1, lambda a, b, n, reps: float(np.dot(a, b))),
+    ("matmul", 12, _matmul_numpy),
+    ("stencil", 3, _stencil_numpy),
+    # The Benchmarks Game's published outputs: n-body 1000 steps, spectral norm 100.
+    ("nbody", 1000, lambda *args: -0.169087605),
+    ("spectral_norm", 100, lambda *args: 1.274219991),
+]
+
+
+@pytest.mark.parametrize(("name", "size", "oracle"), ORACLES, ids=[o[0] for o in ORACLES])
+def test_kernel_computes_what_it_claims(name, size, oracle):
+    kernel = suite.BY_NAME[name]
+    got = suite.cpython(name)(*kernel.make_args(size))
+    want = oracle(*kernel.make_args(size))
+    assert got == pytest.approx(want, rel=1e-9, abs=1e-9), (got, want)
+
+
+def test_xorshift32_is_marsaglias():
+    # Marsaglia, "Xorshift RNGs" (2003): from 2463534242 the first output is 723471715.
+    assert kernels.xorshift32(2463534242) == 723471715
+
+
+def test_mandelbrot_escape_counts_by_hand():
+    # c = 0 never escapes; from c = 1, z runs 0, 1, 2, 5: three steps to |z|^2 > 4.
+    assert kernels.escape_count(0.0, 0.0, 100) == 100
+    assert kernels.escape_count(1.0, 0.0, 100) == 3
+    assert kernels.escape_count(1.0, 0.0, 2) == 2  # gave up at max_iter
+
+
+# --- C against CPython ----------------------------------------------------------------
+
+
+C_CASES = [(k, flags) for k in suite.KERNELS for flags in cbuild.FLAG_SETS
+           if k.array or flags == "gcc -O2"]
+
+
+@pytest.mark.skipif(shutil.which("gcc") is None, reason="gcc is not installed")
+@pytest.mark.parametrize(("kernel", "flags"), C_CASES,
+                         ids=[f"{k.name}-{f.replace(' ', '')}" for k, f in C_CASES])
+def test_c_kernel_matches_cpython(kernel, flags):
+    c_function = cbuild.function(cbuild.load(flags), kernel.name, kernel.signature)
+    got = small_run(kernel, c_function)
+    want = small_run(kernel, suite.cpython(kernel.name))
+    assert suite.same_result(got, want), (got, want)
+
+
+# --- minijit against CPython ----------------------------------------------------------
+
+
+@pytest.mark.parametrize("kernel", suite.KERNELS, ids=IDS)
+def test_minijit_kernel_matches_cpython(kernel):
+    try:
+        jit = suite.minijit_jit()
+    except suite.Missing as missing:
+        pytest.skip(str(missing))
+    try:
+        got = small_run(kernel, suite.compiled(kernel.name, jit))
+    except suite.minijit_unsupported() as error:
+        what = "array kernel" if kernel.array else "kernel"
+        pytest.skip(f"minijit cannot run the {what} {kernel.name} yet: {measure.describe(error)}")
+    want = small_run(kernel, suite.cpython(kernel.name))
+    assert suite.same_result(got, want), (got, want)
+
+
+# --- the runner -----------------------------------------------------------------------
+
+
+TINY_FIB = suite.Kernel("fib", "int64(int64)", suite.BY_NAME["fib"].make_args, 12, 10, 5)
+
+
+def test_runner_marks_missing_and_wrong_peers():
+    loaders = {
+        "gcc -O2": lambda k: kernels.fib,  # stands in for a correct peer
+        "Numba": lambda k: lambda n: kernels.fib(n) + (n == 12),  # wrong at the benchmark size
+    }
+    missing = {"minijit": "minijit.jit is not available yet"}
+    record = run.measure_kernel(TINY_FIB, loaders, missing, repeat=1)
+    assert set(record["seconds"]) == {"CPython", "gcc -O2"}
+    assert record["cell"] == {"Numba": "WRONG", "minijit": "n/a"}
+    assert record["notes"]["Numba"] == (
+        "Numba returned 145, expected 144 (gcc -O2 gives that at n=12)")
+    assert record["notes"]["minijit"] == "minijit.jit is not available yet"
+    text = report.render({"environment": report.environment(1), "kernels": [record],
+                          "micro": {}})
+    row = next(line for line in text.splitlines() if line.startswith("| fib "))
+    assert "WRONG [1]" in row and "n/a [2]" in row
+    assert "1. Numba returned 145" in text and "2. minijit.jit is not available yet" in text
+
+
+def test_runner_reports_a_crashing_peer_as_error():
+    def broken(n):
+        raise ZeroDivisionError("boom")
+
+    record = run.measure_kernel(TINY_FIB, {"gcc -O2": lambda k: broken}, {}, repeat=1)
+    assert record["cell"]["gcc -O2"] == "error"
+    assert record["notes"]["gcc -O2"] == "gcc -O2: ZeroDivisionError: boom"
+
+
+@pytest.mark.parametrize(("argv", "message"), [
+    (["--only", "fib,nosuch"], "unknown name(s) nosuch; choose from fib, "),
+    (["--repeat", "0"], "--repeat must be at least 1, got 0"),
+    (["--repeat", "many"], "invalid int value: 'many'"),
+])
+def test_runner_rejects_bad_arguments(argv, message, capsys):
+    with pytest.raises(SystemExit) as exit_info:
+        run.parse_args(argv)
+    assert exit_info.value.code == 2
+    assert message in capsys.readouterr().err
+
+
+def test_missing_peer_speed_file_is_a_note(tmp_path, monkeypatch):
+    import micro
+
+    monkeypatch.setattr(measure, "BENCH_DIR", tmp_path)
+    assert micro.peer_speed("asm_speed", 1) == [{"note": "bench/asm_speed.py is not written yet"}]
+
+
+def test_failing_peer_speed_file_is_a_note(tmp_path, monkeypatch):
+    import micro
+
+    (tmp_path / "broken_speed.py").write_text("def run(repeat):\n    raise OSError('no')\n")
+    monkeypatch.setattr(measure, "BENCH_DIR", tmp_path)
+    monkeypatch.syspath_prepend(str(tmp_path))
+    assert micro.peer_speed("broken_speed", 1) == [
+        {"note": "bench/broken_speed.py failed: OSError: no"}]
+
+
+@pytest.mark.parametrize(("seconds", "text"), [
+    (2.5e-8, "25 ns"), (3.1e-4, "310 µs"), (0.0249, "24.9 ms"), (1.234, "1.23 s"), (123.4, "123 s"),
+])
+def test_times_print_with_three_digits_and_a_fitting_unit(seconds, text):
+    assert report.fmt_time(seconds) == text
+
+
+def test_float_results_compare_to_twelve_digits_ints_exactly():
+    assert suite.same_result(1.0, 1.0 + 1e-15)
+    assert not suite.same_result(1.0, 1.0 + 1e-9)
+    assert not suite.same_result(2**62, 2**62 + 1)
+    assert not suite.same_result(3, 3.0)
+    assert suite.same_result(np.float64(0.5), 0.5)
