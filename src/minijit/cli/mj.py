@@ -25,18 +25,19 @@ def wrap64(value: int) -> int:
 def multiply_code(multiplier: int) -> bytes:
     """Machine code for ``int64 mul(int64 x) { return x * multiplier; }``.
 
-    System V passes ``x`` in rdi and expects the result in rax.  Encoded by hand
-    until the assembler takes over::
+    System V passes ``x`` in rdi and expects the result in rax::
 
-        48 B8 <imm64>   movabs rax, multiplier   REX.W + B8+r: load a 64-bit immediate
-        48 0F AF C7     imul rax, rdi            REX.W 0F AF /r, ModRM 11 000 111
-        C3              ret
+        mov rax, multiplier     (the assembler picks the shortest mov form)
+        imul rax, rdi
+        ret
     """
-    return (
-        b"\x48\xb8" + (multiplier & (1 << 64) - 1).to_bytes(8, "little")
-        + b"\x48\x0f\xaf\xc7"
-        + b"\xc3"
-    )
+    from minijit.x86 import Assembler, rax, rdi
+
+    a = Assembler()
+    a.mov(rax, multiplier)
+    a.imul(rax, rdi)
+    a.ret()
+    return a.assemble()
 
 
 def _multiplier(text: str) -> int:

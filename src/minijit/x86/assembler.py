@@ -1,0 +1,415 @@
+"""The ``Assembler`` builder: one method per mnemonic, labels, data, branch relaxation.
+
+Instructions are encoded as they are emitted and appended to one bytearray.  What
+cannot be encoded yet is recorded in a side list of *items* with its position in
+that bytearray:
+
+- ``Bind``: a label's position;
+- ``Branch``: a jump/call to a label, not yet in the bytearray (its size is not
+  known until layout);
+- ``Fixup``: an instruction already in the bytearray whose rip-relative disp32
+  points at a label (fixed size, patched after layout);
+- ``Align``: padding with multi-byte nops to a power-of-two boundary.
+
+``assemble()`` lays the code out like GNU as relaxes branches: every branch that
+has a rel8 form starts short; each pass computes label addresses and grows the
+branches whose target is out of rel8 reach to rel32, until nothing changes (sizes
+only grow, so this ends).  Then the pieces are joined and fixups patched.
+
+Speed: each mnemonic method keeps a cache from operand tuples made of registers and
+integers to their bytes, so a repeated ``add(rax, rcx)`` is a dict hit and a
+bytearray append.  (An integral float or a bool operand equal to a cached integer
+hits that integer's entry and encodes the same value.)
+"""
+
+from __future__ import annotations
+
+import keyword
+import struct
+from typing import Sequence
+
+from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, encode, select
+from minijit.x86.errors import AsmError
+from minijit.x86.registers import Label, Mem, Reg, REGISTERS
+from minijit.x86.table import CONDITIONS, CONDITION_ALIASES
+
+__all__ = ["Assembler", "NOPS", "nop_padding"]
+
+CACHE_LIMIT = 1 << 14
+
+# GNU as's nop patterns for padding (x86-64): 1 to 11 bytes; longer runs are 11-byte
+# nops followed by the remainder.
+NOPS = [
+    b"",
+    bytes.fromhex("90"),
+    bytes.fromhex("6690"),
+    bytes.fromhex("0f1f00"),
+    bytes.fromhex("0f1f4000"),
+    bytes.fromhex("0f1f440000"),
+    bytes.fromhex("660f1f440000"),
+    bytes.fromhex("0f1f8000000000"),
+    bytes.fromhex("0f1f840000000000"),
+    bytes.fromhex("660f1f840000000000"),
+    bytes.fromhex("662e0f1f840000000000"),
+    bytes.fromhex("66662e0f1f840000000000"),
+]
+
+
+def nop_padding(count: int) -> bytes:
+    """``count`` bytes of nops, as GNU as pads code for ``.p2align``."""
+    return NOPS[11] * (count // 11) + NOPS[count % 11]
+
+
+def operand_text(op: object) -> str:
+    """An operand as GNU as's Intel syntax writes it (for messages)."""
+    if isinstance(op, Label):
+        return op.name
+    if type(op) is int:
+        return hex(op) if abs(op) > 9 else str(op)
+    return repr(op)
+
+
+def instruction_text(mnemonic: str, ops: Sequence[object]) -> str:
+    return f"{mnemonic} {', '.join(operand_text(o) for o in ops)}".strip()
+
+
+class Branch:
+    """A jump or call to a label: rel8 form ``short`` (may be None), rel32 form ``near``."""
+
+    __slots__ = ("pos", "label", "short", "near", "long", "text")
+
+    def __init__(self, pos: int, label: Label | int, short: bytes | None,
+                 near: bytes | None, text: str) -> None:
+        self.pos = pos
+        self.label = label
+        self.short = short
+        self.near = near
+        self.long = short is None
+        self.text = text
+
+
+class Fixup:
+    """A rip-relative disp32 at ``disp_pos`` in an instruction ending at ``end``."""
+
+    __slots__ = ("pos", "disp_pos", "label", "addend", "text")
+
+    def __init__(self, end: int, disp_pos: int, label: Label, addend: int, text: str) -> None:
+        self.pos = end
+        self.disp_pos = disp_pos
+        self.label = label
+        self.addend = addend
+        self.text = text
+
+
+class Bind:
+    __slots__ = ("pos", "label")
+
+    def __init__(self, pos: int, label: Label) -> None:
+        self.pos = pos
+        self.label = label
+
+
+class Align:
+    __slots__ = ("pos", "boundary")
+
+    def __init__(self, pos: int, boundary: int) -> None:
+        self.pos = pos
+        self.boundary = boundary
+
+
+class Assembler:
+    """Build x86-64 code: ``a.mov(rax, 11); a.ret(); code = a.assemble()``.
+
+    Methods are the table's lowercase mnemonics (``and_``, ``or_``, ``not_`` for
+    Python keywords; condition aliases like ``jz``, ``setnae``, ``cmovnle`` too).
+    """
+
+    __slots__ = ("_buf", "_items", "_labels", "_offsets", "_size")
+
+    def __init__(self) -> None:
+        self._buf = bytearray()
+        self._items: list = []
+        self._labels: list[Label] = []
+        self._offsets: dict[Label, int] | None = None
+        self._size = 0
+
+    # --- labels, data, alignment --------------------------------------------------------
+
+    def label(self, name: str | None = None) -> Label:
+        """A new unbound label (``name`` is for messages and listings)."""
+        label = Label(name or f".L{len(self._labels)}", self, len(self._labels))
+        self._labels.append(label)
+        return label
+
+    def bind(self, label: Label) -> None:
+        """Place ``label`` at the current position."""
+        if label.owner is not self:
+            raise AsmError(f"label {label.name!r} belongs to another assembler")
+        if label.bound:
+            raise AsmError(f"label {label.name!r} is already bound (duplicate label)")
+        label.bound = True
+        self._items.append(Bind(len(self._buf), label))
+
+    def align(self, boundary: int) -> None:
+        """Pad with nops to a multiple of ``boundary`` (a power of two)."""
+        if boundary <= 0 or boundary & (boundary - 1):
+            raise AsmError(f"alignment must be a power of two, not {boundary}")
+        self._items.append(Align(len(self._buf), boundary))
+
+    def _data(self, values: tuple, size: int, float_format: str | None) -> None:
+        for value in values:
+            if isinstance(value, (bytes, bytearray)) and size == 1:
+                self._buf += value
+            elif type(value) is float and float_format:
+                self._buf += struct.pack(float_format, value)
+            elif type(value) is int and -(1 << (8 * size - 1)) <= value < (1 << (8 * size)):
+                self._buf += (value & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
+            else:
+                raise AsmError(f"data value {value!r} does not fit in {size} byte(s)")
+
+    def db(self, *values: int | bytes) -> None:
+        self._data(values, 1, None)
+
+    def dw(self, *values: int) -> None:
+        self._data(values, 2, None)
+
+    def dd(self, *values: int | float) -> None:
+        self._data(values, 4, "<f")
+
+    def dq(self, *values: int | float) -> None:
+        self._data(values, 8, "<d")
+
+    # --- instructions -------------------------------------------------------------------
+
+    def emit(self, mnemonic: str, *ops: object) -> None:
+        """Emit ``mnemonic ops`` (the same as calling the mnemonic's method)."""
+        method = getattr(type(self), _method_name(canonical(mnemonic)), None)
+        if method is None:
+            raise AsmError(f"unknown mnemonic {mnemonic!r}")
+        method(self, *ops)
+
+    def jcc(self, cond: str, target: Label) -> None:
+        self.emit("j" + _condition(cond), target)
+
+    def setcc(self, cond: str, dest: object) -> None:
+        self.emit("set" + _condition(cond), dest)
+
+    def cmovcc(self, cond: str, dest: object, src: object) -> None:
+        self.emit("cmov" + _condition(cond), dest, src)
+
+    def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
+        """Slow path: select and encode; record branches and fixups as items."""
+        key = ops
+        try:
+            ops = _rewrite(mnemonic, ops)
+            form = select(mnemonic, ops)
+            if form.rel_size:
+                self._branch(mnemonic, ops)
+                return None
+            code = encode(form, ops)
+            if code[:1] == b"\xc4" and form.vex[2] == 1 and not form.rex_w:
+                code = _two_byte_vex(mnemonic, ops, code)
+        except AsmError as error:
+            raise AsmError(f"{instruction_text(mnemonic, ops)}: {error}") from None
+        label = None
+        for op in ops:
+            if type(op) is Mem and op.label is not None:
+                label = op
+        if label is not None:
+            if label.base is None or label.base.kind != "rip":
+                raise AsmError(f"{instruction_text(mnemonic, ops)}: a label in a memory "
+                               "operand needs rip as base ([rip + label])")
+            self._check_label(label.label)
+            end = len(self._buf) + len(code)
+            disp_pos = end - 4 - form.imm_size
+            self._items.append(Fixup(end, disp_pos, label.label, label.disp,
+                                     instruction_text(mnemonic, ops)))
+            return code
+        if len(cache) < CACHE_LIMIT and all(type(op) is Reg or type(op) is int for op in ops):
+            cache[key] = code
+        return code
+
+    def _branch(self, mnemonic: str, ops: tuple) -> None:
+        target = ops[0]
+        if isinstance(target, Label):
+            self._check_label(target)
+        cands = INDEX[canonical(mnemonic)][("rel",)]
+        short = near = None
+        for form, _ in cands:
+            if form.rel_size == 1:
+                short = form.opcode
+            else:
+                near = form.opcode
+        self._items.append(Branch(len(self._buf), target, short, near,
+                                  instruction_text(mnemonic, ops)))
+
+    def _check_label(self, label: Label) -> None:
+        if label.owner is not self:
+            raise AsmError(f"label {label.name!r} belongs to another assembler")
+
+    # --- layout -------------------------------------------------------------------------
+
+    def assemble(self, address: int = 0) -> bytes:
+        """The machine code, labels resolved, branches relaxed (``address``: load address)."""
+        items = self._items
+        buf = self._buf
+        if not items:
+            self._offsets = {}
+            return bytes(buf)
+        for label in self._labels:
+            if not label.bound and _referenced(items, label):
+                raise AsmError(f"label {label.name!r} is used but never bound (undefined label)")
+        while True:
+            offsets, places = _layout(items)
+            grew = False
+            for item, place in zip(items, places):
+                if type(item) is Branch and not item.long:
+                    target = _target(item, offsets, address)
+                    disp = target - (place + len(item.short) + 1)
+                    if not -128 <= disp <= 127:
+                        if item.near is None:
+                            raise AsmError(f"{item.text}: label out of rel8 range "
+                                           f"({disp} bytes) and {item.text.split()[0]} "
+                                           "has no rel32 form")
+                        item.long = True
+                        grew = True
+            if not grew:
+                break
+        out = bytearray()
+        start = 0
+        fixups = []
+        for item, place in zip(items, places):
+            out += buf[start:item.pos]
+            start = item.pos
+            kind = type(item)
+            if kind is Branch:
+                target = _target(item, offsets, address)
+                if item.long:
+                    disp = target - (place + len(item.near) + 4)
+                    if not -(1 << 31) <= disp < (1 << 31):
+                        raise AsmError(f"{item.text}: target out of rel32 range")
+                    out += item.near + (disp & 0xFFFFFFFF).to_bytes(4, "little")
+                else:
+                    disp = target - (place + len(item.short) + 1)
+                    out += item.short + (disp & 0xFF).to_bytes(1, "little")
+            elif kind is Align:
+                out += nop_padding(-place % item.boundary)
+            elif kind is Fixup:
+                fixups.append((item, place))
+        out += buf[start:]
+        for item, place in fixups:
+            disp = offsets[item.label] - place + item.addend
+            if not -(1 << 31) <= disp < (1 << 31):
+                raise AsmError(f"{item.text}: label out of rip-relative range")
+            shift = place - item.pos
+            out[item.disp_pos + shift:item.disp_pos + shift + 4] = \
+                (disp & 0xFFFFFFFF).to_bytes(4, "little")
+        self._offsets = offsets
+        return bytes(out)
+
+    def offset(self, label: Label) -> int:
+        """Byte offset of a bound ``label`` in the code of the last ``assemble()``."""
+        if self._offsets is None:
+            raise AsmError("offset() needs assemble() first")
+        try:
+            return self._offsets[label]
+        except KeyError:
+            raise AsmError(f"label {label.name!r} is not bound") from None
+
+
+def _referenced(items: list, label: Label) -> bool:
+    return any(type(i) in (Branch, Fixup) and i.label is label for i in items)
+
+
+def _target(item: Branch, offsets: dict, address: int) -> int:
+    if type(item.label) is int:
+        return item.label - address
+    return offsets[item.label]
+
+
+def _layout(items: list) -> tuple[dict, list]:
+    """Label offsets and each item's final position, for the current branch sizes."""
+    offsets: dict[Label, int] = {}
+    places = []
+    shift = 0
+    for item in items:
+        place = item.pos + shift
+        places.append(place)
+        kind = type(item)
+        if kind is Bind:
+            offsets[item.label] = place
+        elif kind is Branch:
+            shift += len(item.near) + 4 if item.long else len(item.short) + 1
+        elif kind is Align:
+            shift += -place % item.boundary
+    return offsets, places
+
+
+def _condition(cond: str) -> str:
+    cond = cond.lower()
+    cond = CONDITION_ALIASES.get(cond, cond)
+    if cond not in CONDITIONS:
+        raise AsmError(f"unknown condition {cond!r}; conditions: {' '.join(CONDITIONS)} "
+                       f"and aliases {' '.join(CONDITION_ALIASES)}")
+    return cond
+
+
+_R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
+                                                         "si", "di")
+        else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
+
+
+def _rewrite(mnemonic: str, ops: tuple) -> tuple:
+    """Shorter equivalents chosen on purpose (what GNU as picks with -O1).
+
+    ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
+    zero-extends): five bytes instead of seven or ten.
+    """
+    if mnemonic == "mov" and len(ops) == 2 and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
+        reg = ops[0]
+        if type(reg) is Reg and reg.kind == "r64":
+            return (_R32[reg], ops[1])
+    return ops
+
+
+def _two_byte_vex(mnemonic: str, ops: tuple, code: bytes) -> bytes:
+    """GNU as swaps a reg,reg VEX move to its other-direction form when that avoids
+    the 3-byte VEX (only REX.B was needed): ``vmovaps xmm0, xmm8`` is C5 78 29 C0."""
+    if not all(type(op) is Reg for op in ops):
+        return code
+    for form, _ in INDEX[canonical(mnemonic)][tuple(op.kind for op in ops)]:
+        if form.vex is not None:
+            other = encode(form, ops)
+            if other[0] == 0xC5:
+                return other
+    return code
+
+
+def _method_name(mnemonic: str) -> str:
+    return mnemonic + "_" if keyword.iskeyword(mnemonic) else mnemonic
+
+
+def _make_method(mnemonic: str):
+    cache: dict[tuple, bytes] = {}
+
+    def method(self: Assembler, *ops: object) -> None:
+        code = cache.get(ops)
+        if code is None:
+            code = self._encode(mnemonic, ops, cache)
+            if code is None:
+                return
+        self._buf += code
+
+    method.__name__ = method.__qualname__ = _method_name(mnemonic)
+    method.__doc__ = f"Emit ``{mnemonic}`` (see minijit.x86.table for its forms)."
+    return method
+
+
+def _install() -> None:
+    for mnemonic in INDEX:
+        setattr(Assembler, _method_name(mnemonic), _make_method(mnemonic))
+    for alias in MNEMONIC_ALIASES:
+        setattr(Assembler, _method_name(alias), _make_method(alias))
+
+
+_install()

@@ -1,0 +1,237 @@
+"""Registers and memory operands: the values the builder's methods take.
+
+Every register is one interned :class:`Reg` object (compare with ``is``); its
+``kind`` is the operand kind the instruction table is keyed on (``"r64"``,
+``"xmm"``, ...), ``num`` its number 0-31 and ``code``/``rex`` the low three bits
+and the REX extension bit that go into ModRM, SIB or the opcode.
+
+Memory operands are written as in PeachPy: ``qword[rdi + rcx*8 + 16]``.
+Register arithmetic (``rdi + rcx*8 + 16``) builds a :class:`Address`; indexing
+a size keyword (``qword[...]``) turns it into a :class:`Mem` whose kind
+(``"m64"``) says its size.  ``rip + label`` makes a rip-relative address to a
+:class:`Label`.  An address without a size keyword is an unsized ``"m"``
+operand, fine where the other operand or the form fixes the size (``lea``).
+"""
+
+from __future__ import annotations
+
+from typing import Union
+
+__all__ = ["Reg", "Label", "Address", "Mem", "REGISTERS", "SIZES"]
+
+
+class Reg:
+    """One machine register.
+
+    ``needs_rex``: spl/bpl/sil/dil are only reachable with a REX prefix (without
+    one, the same numbers mean ah/ch/dh/bh); ``high8``: ah/ch/dh/bh, which
+    cannot be encoded when any REX prefix is present.
+    """
+
+    __slots__ = ("name", "num", "size", "kind", "code", "rex", "needs_rex", "high8")
+
+    def __init__(self, name: str, num: int, size: int, kind: str,
+                 needs_rex: bool = False, high8: bool = False) -> None:
+        self.name = name
+        self.num = num
+        self.size = size
+        self.kind = kind
+        self.code = num & 7
+        self.rex = (num >> 3) & 1
+        self.needs_rex = needs_rex
+        self.high8 = high8
+
+    def __repr__(self) -> str:
+        return self.name
+
+    # Register arithmetic builds addresses: rdi + 8, rdi + rcx*8, rip + label.
+    def __add__(self, other: object) -> Address:
+        return Address(self, None, 1, 0, None) + other
+
+    __radd__ = __add__
+
+    def __sub__(self, other: int) -> Address:
+        return Address(self, None, 1, 0, None) - other
+
+    def __mul__(self, scale: int) -> Address:
+        return Address(None, self, scale, 0, None)
+
+    __rmul__ = __mul__
+
+
+class Label:
+    """A position in the code, bound with ``Assembler.bind``; ``name`` is for messages."""
+
+    __slots__ = ("name", "owner", "index", "bound")
+
+    def __init__(self, name: str, owner: object = None, index: int = -1) -> None:
+        self.name = name
+        self.owner = owner
+        self.index = index
+        self.bound = False
+
+    def __repr__(self) -> str:
+        return f"Label({self.name!r})"
+
+
+class Address:
+    """``[base + index*scale + disp]`` (``base`` may be rip; ``label`` adds a label's address)."""
+
+    __slots__ = ("base", "index", "scale", "disp", "label")
+
+    def __init__(self, base: Reg | None, index: Reg | None, scale: int, disp: int,
+                 label: Label | None) -> None:
+        self.base = base
+        self.index = index
+        self.scale = scale
+        self.disp = disp
+        self.label = label
+
+    def __add__(self, other: object) -> Address:
+        base, index, scale, disp, label = self.base, self.index, self.scale, self.disp, self.label
+        if type(other) is int:
+            return Address(base, index, scale, disp + other, label)
+        if isinstance(other, Label) and label is None:
+            return Address(base, index, scale, disp, other)
+        if isinstance(other, Reg):
+            if base is None:
+                return Address(other, index, scale, disp, label)
+            if index is None:
+                return Address(base, other, 1, disp, label)
+        elif isinstance(other, Address):
+            result = self
+            for part in (other.base, other.label, other.disp):
+                if part is not None:
+                    result = result + part
+            if other.index is not None:
+                if result.index is not None:
+                    raise _error(f"two index registers in [{self} + {other}]")
+                result = Address(result.base, other.index, other.scale, result.disp,
+                                 result.label)
+            return result
+        raise _error(f"cannot add {other!r} to address [{self}]")
+
+    __radd__ = __add__
+
+    def __sub__(self, other: int) -> Address:
+        if type(other) is not int:
+            raise _error(f"cannot subtract {other!r} from address [{self}]")
+        return Address(self.base, self.index, self.scale, self.disp - other, self.label)
+
+    def __mul__(self, scale: int) -> Address:
+        if self.base is None and self.index is None and type(scale) is int:
+            return Address(None, None, 1, self.disp * scale, self.label)
+        if self.base is not None and self.index is None and self.disp == 0:
+            return Address(None, self.base, scale, 0, self.label)
+        raise _error(f"cannot scale address [{self}]")
+
+    def __str__(self) -> str:
+        parts = []
+        if self.base is not None:
+            parts.append(self.base.name)
+        if self.index is not None:
+            parts.append(f"{self.index.name}*{self.scale}")
+        if self.label is not None:
+            parts.append(self.label.name)
+        if self.disp or not parts:
+            parts.append(str(self.disp) if not parts or self.disp < 0 else f"+{self.disp}")
+        return " + ".join(parts).replace("+ -", "- ").replace("+ +", "+ ")
+
+
+class Mem:
+    """A memory operand: an address and an access size in bits (0: unsized)."""
+
+    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label")
+
+    def __init__(self, size: int, address: Address) -> None:
+        self.size = size
+        self.kind = MEM_KINDS[size]
+        self.base = address.base
+        self.index = address.index
+        self.scale = address.scale
+        self.disp = address.disp
+        self.label = address.label
+
+    def __repr__(self) -> str:
+        keyword = SIZE_NAMES.get(self.size, "")
+        address = Address(self.base, self.index, self.scale, self.disp, self.label)
+        return f"{keyword} ptr [{address}]" if keyword else f"[{address}]"
+
+
+MEM_KINDS = {0: "m", 8: "m8", 16: "m16", 32: "m32", 64: "m64", 80: "m80",
+             128: "m128", 256: "m256", 512: "m512"}
+SIZE_NAMES = {8: "byte", 16: "word", 32: "dword", 64: "qword", 80: "tbyte",
+              128: "xmmword", 256: "ymmword", 512: "zmmword"}
+
+AddressLike = Union[Address, Reg, Label, int]
+
+
+class Size:
+    """A size keyword: ``qword[rax + 8]`` is a 64-bit memory operand."""
+
+    __slots__ = ("name", "bits")
+
+    def __init__(self, name: str, bits: int) -> None:
+        self.name = name
+        self.bits = bits
+
+    def __getitem__(self, address: AddressLike) -> Mem:
+        return Mem(self.bits, to_address(address))
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+def to_address(value: AddressLike) -> Address:
+    """``value`` (an address, a register, a label or a number) as an :class:`Address`."""
+    if isinstance(value, Address):
+        return value
+    if isinstance(value, Reg):
+        return Address(value, None, 1, 0, None)
+    if type(value) is int:
+        return Address(None, None, 1, value, None)
+    if isinstance(value, Label):
+        return Address(None, None, 1, 0, value)
+    raise _error(f"not an address: {value!r}")
+
+
+def _error(message: str) -> Exception:
+    from minijit.x86.errors import AsmError
+
+    return AsmError(message)
+
+
+def _make_registers() -> dict[str, Reg]:
+    regs: dict[str, Reg] = {}
+    legacy = ["ax", "cx", "dx", "bx", "sp", "bp", "si", "di"]
+    for num, stem in enumerate(legacy):
+        regs["r" + stem] = Reg("r" + stem, num, 64, "r64")
+        regs["e" + stem] = Reg("e" + stem, num, 32, "r32")
+        regs[stem] = Reg(stem, num, 16, "r16")
+        low = stem[0] + "l" if num < 4 else stem + "l"
+        # Numbers 4-7 mean spl/bpl/sil/dil only with a REX prefix.
+        regs[low] = Reg(low, num, 8, "r8", needs_rex=num >= 4)
+    for num, stem in enumerate(["a", "c", "d", "b"]):
+        # Without REX, byte registers 4-7 are the high bytes of rax/rcx/rdx/rbx.
+        regs[stem + "h"] = Reg(stem + "h", num + 4, 8, "r8", high8=True)
+    for num in range(8, 16):
+        name = f"r{num}"
+        regs[name] = Reg(name, num, 64, "r64")
+        regs[name + "d"] = Reg(name + "d", num, 32, "r32")
+        regs[name + "w"] = Reg(name + "w", num, 16, "r16")
+        regs[name + "b"] = Reg(name + "b", num, 8, "r8")
+    for num in range(32):
+        for kind, size in (("xmm", 128), ("ymm", 256), ("zmm", 512)):
+            regs[f"{kind}{num}"] = Reg(f"{kind}{num}", num, size, kind)
+    for num in range(8):
+        regs[f"k{num}"] = Reg(f"k{num}", num, 64, "k")
+    regs["rip"] = Reg("rip", 5, 64, "rip")
+    return regs
+
+
+REGISTERS: dict[str, Reg] = _make_registers()
+SIZES: dict[str, Size] = {name: Size(name, bits) for bits, name in SIZE_NAMES.items()}
+SIZES["ptr"] = Size("ptr", 0)
+globals().update(REGISTERS)
+globals().update(SIZES)
+__all__ += list(REGISTERS) + list(SIZES)

@@ -1,0 +1,203 @@
+"""The builder API, and golden hex (from GNU as) for each encoding quirk, named after it."""
+
+from __future__ import annotations
+
+import struct
+
+import pytest
+
+from minijit.x86 import (AsmError, Assembler, Label, ah, al, bl, byte, dil, dword, eax, ecx,
+                         qword, r8, r12, r13, rax, rbp, rcx, rdi, rip, rsp, sil, xmm0, xmm1,
+                         xmm8, ymm0, ymm1, ymm2)
+from minijit.x86 import registers
+
+
+def hexof(build) -> str:
+    a = Assembler()
+    build(a)
+    return a.assemble().hex()
+
+
+GOLDEN = {
+    # name: (builder call, GNU as bytes)
+    "rsp_base_needs_sib": (lambda a: a.mov(rax, qword[rsp]), "488b0424"),
+    "r12_base_needs_sib": (lambda a: a.mov(rax, qword[r12]), "498b0424"),
+    "rbp_base_no_disp_uses_disp8_zero": (lambda a: a.mov(rax, qword[rbp]), "488b4500"),
+    "r13_base_no_disp_uses_disp8_zero": (lambda a: a.mov(rax, qword[r13]), "498b4500"),
+    "no_base_is_sib_disp32": (lambda a: a.mov(rax, qword[0x1000]), "488b042500100000"),
+    "index_without_base_has_disp32": (lambda a: a.mov(rax, qword[rcx * 8]),
+                                      "488b04cd00000000"),
+    "disp8_upper_bound_127": (lambda a: a.mov(rax, qword[rax + 127]), "488b407f"),
+    "disp32_from_128": (lambda a: a.mov(rax, qword[rax + 128]), "488b8080000000"),
+    "disp8_lower_bound_minus_128": (lambda a: a.mov(rax, qword[rax - 128]), "488b4080"),
+    "disp32_from_minus_129": (lambda a: a.mov(rax, qword[rax - 129]), "488b807fffffff"),
+    "r12_base_r13_index_rex_xb": (lambda a: a.mov(rax, qword[r12 + r13 * 2 + 8]),
+                                  "4b8b446c08"),
+    "rbp_base_with_index_disp8_zero": (lambda a: a.mov(rax, qword[rbp + r12]), "4a8b442500"),
+    "sil_needs_empty_rex": (lambda a: a.mov(al, sil), "4088f0"),
+    "dil_needs_empty_rex": (lambda a: a.mov(dil, bl), "4088df"),
+    "ah_without_rex": (lambda a: a.mov(ah, bl), "88dc"),
+    "imm32_all_ones_is_imm8_for_32_bit": (lambda a: a.add(eax, 0xFFFFFFFF), "83c0ff"),
+    "mov_r64_negative_is_sign_extended_imm32": (lambda a: a.mov(rax, -1), "48c7c0ffffffff"),
+    "mov_r64_small_is_mov_r32": (lambda a: a.mov(rax, 11), "b80b000000"),
+    "mov_r64_big_is_movabs": (lambda a: a.mov(rax, 1 << 40), "48b80000000000010000"),
+    "vex_reg_move_swaps_for_two_byte_vex": (lambda a: a.vmovaps(xmm0, xmm8), "c57829c0"),
+    "rip_relative_number": (lambda a: a.movsd(xmm0, qword[rip + 0x10]), "f20f100510000000"),
+    "xchg_with_accumulator_is_one_byte": (lambda a: a.xchg(rax, rcx), "4891"),
+    "xchg_eax_eax_is_not_nop": (lambda a: a.xchg(eax, eax), "87c0"),
+    "shift_by_one_has_its_own_opcode": (lambda a: a.shl(rax, 1), "48d1e0"),
+    "shift_by_cl": (lambda a: a.shl(rax, registers.cl), "48d3e0"),
+    "push_r12_rex_b": (lambda a: a.push(r12), "4154"),
+    "imul_two_operands": (lambda a: a.imul(rax, rdi), "480fafc7"),
+    "accumulator_short_form_for_imm32": (lambda a: a.add(eax, 500), "05f4010000"),
+    "avx_three_operands_ymm": (lambda a: a.vaddpd(ymm0, ymm1, ymm2), "c5f558c2"),
+    "setcc_byte": (lambda a: a.setcc("l", al), "0f9cc0"),
+    "cmovcc_alias": (lambda a: a.cmovcc("nl", rax, rcx), "480f4dc1"),
+}
+
+
+@pytest.mark.parametrize("name", sorted(GOLDEN))
+def test_golden(name):
+    build, expected = GOLDEN[name]
+    assert hexof(build) == expected
+
+
+def test_registers_are_interned():
+    from minijit import x86
+
+    assert x86.rax is registers.REGISTERS["rax"]
+    assert x86.r8 is r8
+    assert {x86.xmm31.num, x86.zmm31.kind, x86.k7.kind} == {31, "zmm", "k"}
+
+
+def test_mul_by_n_program():
+    a = Assembler()
+    a.mov(rax, 11)
+    a.imul(rax, rdi)
+    a.ret()
+    assert a.assemble() == bytes.fromhex("b80b000000480fafc7c3")
+
+
+def test_short_branch_backward_and_forward():
+    a = Assembler()
+    top = a.label("top")
+    end = a.label("end")
+    a.bind(top)
+    a.dec(ecx)
+    a.je(end)
+    a.jmp(top)
+    a.bind(end)
+    a.ret()
+    # dec ecx; je +2; jmp -8; ret
+    assert a.assemble().hex() == "ffc97402ebfac3"
+    assert (a.offset(top), a.offset(end)) == (0, 6)
+
+
+def test_branch_relaxes_to_rel32_when_out_of_reach():
+    a = Assembler()
+    end = a.label()
+    a.jz(end)
+    a.db(*([0x90] * 128))
+    a.bind(end)
+    code = a.assemble()
+    assert code[:6] == bytes.fromhex("0f8480000000")
+
+
+def test_branch_at_the_rel8_boundary_stays_short():
+    a = Assembler()
+    end = a.label()
+    a.jmp(end)
+    a.db(*([0x90] * 127))
+    a.bind(end)
+    assert a.assemble()[:2] == bytes.fromhex("eb7f")
+
+
+def test_call_label_is_rel32():
+    a = Assembler()
+    f = a.label()
+    a.call(f)
+    a.bind(f)
+    a.ret()
+    assert a.assemble().hex() == "e800000000c3"
+
+
+def test_rip_relative_constant_and_align():
+    a = Assembler()
+    c = a.label("c")
+    a.movsd(xmm0, qword[rip + c])
+    a.ret()
+    a.align(16)
+    a.bind(c)
+    a.dq(1.5)
+    code = a.assemble()
+    assert a.offset(c) == 16
+    assert code[:9].hex() == "f20f100508000000c3"
+    assert code[9:16] == bytes.fromhex("0f1f8000000000")
+    assert code[16:] == struct.pack("<d", 1.5)
+
+
+def test_data_directives():
+    a = Assembler()
+    a.db(1, 0xFF, -1)
+    a.dw(0x1234)
+    a.dd(-2, 1.0)
+    a.dq(1 << 63)
+    assert a.assemble().hex() == "01ffff" "3412" "feffffff" "0000803f" "0000000000000080"
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda a: a.add(eax, rcx), "no form for (r32, r64) (operand sizes differ)"),
+    (lambda a: a.mov(qword[rax], qword[rcx]), "at most one operand may be memory"),
+    (lambda a: a.mov(ah, sil), "ah cannot be encoded"),
+    (lambda a: a.mov(ah, registers.r8b), "ah cannot be encoded"),
+    (lambda a: a.lea(rax, rcx), "no form for (r64, r64)"),
+    (lambda a: a.add(rax, 1 << 31), "out of range"),
+    (lambda a: a.shl(rax, bl), "operand 2 must be cl"),
+    (lambda a: a.mov(rax, qword[rax + rcx * 3]), "scale must be 1, 2, 4 or 8"),
+    (lambda a: a.mov(rax, qword[rax + rsp * 2]), "rsp cannot be an index"),
+    (lambda a: a.push(eax), "no form for (r32)"),
+    (lambda a: a.emit("frobnicate", rax), "unknown mnemonic 'frobnicate'"),
+    (lambda a: a.jcc("xx", a.label()), "unknown condition 'xx'"),
+    (lambda a: a.add(qword[rax], byte[rcx]), "at most one operand may be memory"),
+    (lambda a: a.movsd(xmm0, dword[rax]), "no form for (xmm, m32)"),
+    (lambda a: a.vaddsd(xmm0, xmm1, registers.xmm16), "needs an EVEX"),
+    (lambda a: a.mov(rax, 1.5), "not a register, memory operand, immediate or label"),
+])
+def test_bad_input_raises_asmerror(build, message):
+    a = Assembler()
+    with pytest.raises(AsmError, match=None) as info:
+        build(a)
+    assert isinstance(info.value, ValueError)
+    assert message in str(info.value)
+
+
+def test_undefined_label():
+    a = Assembler()
+    a.jmp(a.label("nowhere"))
+    with pytest.raises(AsmError, match="'nowhere' is used but never bound"):
+        a.assemble()
+
+
+def test_duplicate_label():
+    a = Assembler()
+    here = a.label("here")
+    a.bind(here)
+    with pytest.raises(AsmError, match="'here' is already bound"):
+        a.bind(here)
+
+
+def test_label_out_of_range_for_rel8_only_form():
+    a = Assembler()
+    end = a.label("end")
+    a.loop(end)
+    a.db(*([0] * 200))
+    a.bind(end)
+    with pytest.raises(AsmError, match="out of rel8 range .* loop has no rel32 form"):
+        a.assemble()
+
+
+def test_size_keyword_memory_kinds():
+    assert qword[rax].kind == "m64"
+    assert dword[rax + 4].kind == "m32"
+    assert isinstance(Label("x"), Label)
+    assert byte[rdi].size == 8 and ymm0.size == 256 and xmm1.kind == "xmm" and rip.kind == "rip"
