@@ -11,7 +11,6 @@ import datetime
 import os
 import platform
 import subprocess
-import sys
 from importlib import metadata
 
 import cbuild
@@ -82,7 +81,7 @@ def _commit() -> str:
     return result.stdout.strip() or "unknown"
 
 
-def environment(repeat: int) -> dict:
+def environment(command: str, repeat: int) -> dict:
     try:
         gcc = cbuild.gcc_version()
     except cbuild.BuildError as error:
@@ -97,7 +96,7 @@ def environment(repeat: int) -> dict:
         "numpy": _version("numpy"),
         "minijit": f"{_version('minijit')} (commit {_commit()})",
         "repeat": repeat,
-        "command": "python bench/run.py " + " ".join(sys.argv[1:]),
+        "command": command,
     }
 
 
@@ -105,7 +104,7 @@ def _header(env: dict) -> list[str]:
     return [
         "# minijit benchmarks",
         "",
-        f"- Date: {env['date']}; command: `{env['command'].strip()}`",
+        f"- Date: {env['date']}; command: `{env['command']}`",
         f"- Machine: {env['machine']}",
         (f"- Python: {env['python']}; gcc: {env['gcc']}; Numba {env['numba']}; "
          f"NumPy {env['numpy']}; minijit {env['minijit']}"),
@@ -149,6 +148,9 @@ def _kernel_row(record: dict, notes: Notes) -> list[str]:
         return f"n/a {notes.ref(note)}" if note else "—"
 
     label, size, cpython_size = record["size_label"], record["size"], record["cpython_size"]
+    if "CPython" not in seconds:  # the kernel could not run at all
+        return [record["kernel"], f"{label}={size:,}",
+                *[time_cell("CPython")] * (len(KERNEL_COLUMNS) - 2)]
     cpython = fmt_time(seconds["CPython"])
     if cpython_size != size:
         cpython += f" at {label}={cpython_size:,}"
@@ -162,10 +164,22 @@ def _kernel_row(record: dict, notes: Notes) -> list[str]:
             first_call("Numba")]
 
 
-def _kernel_section(records: list[dict]) -> list[str]:
+SUMMARY_COLUMNS = ["kernel", "gcc -O2", "Numba", "minijit", "minijit / gcc -O2",
+                   "minijit speed-up over CPython", "minijit first call", "Numba first call"]
+
+
+def _kernel_sections(records: list[dict]) -> list[str]:
+    """The summary (a few columns), then the full table and its notes."""
     notes = Notes()
     rows = [_kernel_row(r, notes) for r in records]
+    picked = [KERNEL_COLUMNS.index(c) for c in SUMMARY_COLUMNS]
     return [
+        "## Summary",
+        "",
+        "Run times at the benchmark size; the numbered notes are under the full table.",
+        "",
+        *markdown_table(SUMMARY_COLUMNS, [[row[i] for i in picked] for row in rows]),
+        "",
         "## Kernels",
         "",
         KERNEL_LEGEND,
@@ -194,7 +208,7 @@ def _micro_section(name: str, rows: list[dict]) -> list[str]:
 def render(data: dict) -> str:
     lines = _header(data["environment"])
     if data["kernels"]:
-        lines += ["", *_kernel_section(data["kernels"])]
+        lines += ["", *_kernel_sections(data["kernels"])]
     for name, rows in data["micro"].items():
         lines += ["", *_micro_section(name, rows)]
     return "\n".join(lines) + "\n"

@@ -86,14 +86,19 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
                     "seconds": {}, "seconds_at_cpython_size": {}, "results": {},
                     "first_call": {}, "cell": {}, "notes": {}}
     cpython = suite.cpython(kernel.name)
-    expected = {kernel.small_size: (cpython(*kernel.make_args(kernel.small_size)), "CPython")}
+    try:
+        expected = {kernel.small_size: (cpython(*kernel.make_args(kernel.small_size)),
+                                        "CPython")}
+    except suite.Missing as error:  # its arguments need NumPy
+        record["cell"]["CPython"], record["notes"]["CPython"] = "n/a", str(error)
+        return record
     seconds, result = measure.median_run(
         cpython, lambda: kernel.make_args(kernel.cpython_size), min(repeat, 3))
     expected[kernel.cpython_size] = (result, "CPython")
     record["seconds"]["CPython"] = seconds
     record["results"]["CPython"] = result
     unsupported = {"minijit": suite.minijit_unsupported()}
-    for peer in PEERS:
+    for peer in [p for p in PEERS if p in loaders or p in missing]:
         if peer == NOVEC and not kernel.array:
             continue
         if peer in missing:
@@ -150,7 +155,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(sys.argv[1:] if argv is None else argv)
     loaders, missing = load_peers()
-    data = {"environment": report.environment(args.repeat), "missing": missing,
+    only = f" --only {args.only}" if args.only else ""
+    command = f"python bench/run.py{only} --repeat {args.repeat}"
+    data = {"environment": report.environment(command, args.repeat), "missing": missing,
             "kernels": [], "micro": {}}
     for name in args.names:
         print(f"running {name} ...", file=sys.stderr, flush=True)

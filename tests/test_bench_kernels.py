@@ -147,7 +147,8 @@ def test_runner_marks_missing_and_wrong_peers():
     assert record["notes"]["Numba"] == (
         "Numba returned 145, expected 144 (gcc -O2 gives that at n=12)")
     assert record["notes"]["minijit"] == "minijit.jit is not available yet"
-    text = report.render({"environment": report.environment(1), "kernels": [record],
+    text = report.render({"environment": report.environment("python bench/run.py", 1),
+                          "kernels": [record],
                           "micro": {}})
     row = next(line for line in text.splitlines() if line.startswith("| fib "))
     assert "WRONG [1]" in row and "n/a [2]" in row
@@ -159,7 +160,7 @@ def test_runner_reports_a_crashing_peer_as_error():
         raise ZeroDivisionError("boom")
 
     record = run.measure_kernel(TINY_FIB, {"gcc -O2": lambda k: broken}, {}, repeat=1)
-    assert record["cell"]["gcc -O2"] == "error"
+    assert record["cell"] == {"gcc -O2": "error"}
     assert record["notes"]["gcc -O2"] == "gcc -O2: ZeroDivisionError: boom"
 
 
@@ -205,3 +206,17 @@ def test_float_results_compare_to_twelve_digits_ints_exactly():
     assert not suite.same_result(2**62, 2**62 + 1)
     assert not suite.same_result(3, 3.0)
     assert suite.same_result(np.float64(0.5), 0.5)
+
+
+def test_kernel_whose_arguments_cannot_be_made_is_a_note():
+    def no_numpy(size):
+        raise suite.Missing("numpy is not installed")
+
+    kernel = suite.Kernel("sieve", "int64(uint8*, int64)", no_numpy, 10, 10, 5)
+    record = run.measure_kernel(kernel, {"gcc -O2": lambda k: kernels.sieve}, {}, repeat=1)
+    assert record["cell"] == {"CPython": "n/a"}
+    assert record["notes"] == {"CPython": "numpy is not installed"}
+    text = report.render({"environment": report.environment("python bench/run.py", 1),
+                          "kernels": [record], "micro": {}})
+    assert "| sieve | n=10 | n/a [1] | n/a [1] |" in text
+    assert "1. numpy is not installed" in text
