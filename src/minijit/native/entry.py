@@ -1,0 +1,503 @@
+"""Machine-code entry points: compiled kernels called like builtins.
+
+``make_entry`` writes one function in machine code that CPython calls with
+the ``METH_FASTCALL | METH_KEYWORDS`` convention::
+
+    PyObject *entry(PyObject *self, PyObject *const *args, Py_ssize_t nargs,
+                    PyObject *kwnames)
+
+and wraps it in a real builtin function object (a ``PyMethodDef`` given to
+``PyCFunction_NewEx``), so calling a compiled function costs what calling a
+builtin costs: no ctypes conversions, no Python frame.
+
+How the code works, top to bottom:
+
+1. **Dispatch.** Keywords (``kwnames != NULL``) go to the fallback.  For each
+   argument count that some specialisation takes, one ``cmp nargs``; then for
+   each specialisation of that count, one load and one compare per argument:
+   ``Py_TYPE(args[j]) == &PyLong_Type`` (``&PyFloat_Type``, ``&PyBool_Type``).
+   The type addresses sit in r8-r10 during dispatch.  Exact types only: a bool
+   is not taken as an int, nor an int as a float, so the entry never changes
+   what CPython would compute; the fallback decides about such calls.
+2. **Fallback.** Nothing matched: a tail call (``jmp``) to
+   ``PyObject_Vectorcall(fallback, args, nargs, kwnames)``, so the fallback
+   sees exactly the call the entry saw and the entry's code is off the stack.
+3. **Unbox.** Each ``int64`` argument through ``PyLong_AsLongLong``; a result
+   of -1 is checked with ``PyErr_Occurred`` (cold path), and an int outside
+   the signed 64-bit range raises OverflowError naming the argument.
+   ``float64`` arguments are read from ``PyFloatObject.ob_fval`` and ``bool``
+   arguments by comparing with ``Py_True``; neither can fail.
+4. **Call the kernel** with the convention of ``minijit.native.status``:
+   ``int32 status = kernel(&result, args...)``, integer-class arguments in
+   rsi, rdx, rcx, r8, r9, floats in xmm0-xmm7, the rest on the stack in
+   argument order, as the System V ABI places them.
+5. **Box** the result: ``PyLong_FromLongLong``, ``PyFloat_FromDouble``,
+   ``PyBool_FromLong``, or a new reference to ``None``.  A non-zero status
+   instead looks up (exception type, message) in a table built from
+   ``STATUS`` and raises it with ``PyErr_SetString``; a code the table lacks
+   raises SystemError, as ``status.exception_for`` does.
+
+The frame: ``push rbx`` (which keeps ``args`` across calls) then one
+``sub rsp, FRAME``, which leaves rsp 16-byte aligned at every call.  From rsp
+up: the kernel's stack arguments, one slot per unboxed int, the result slot.
+All specialisations share one frame size, so the error paths are shared too.
+
+Lifetime: the builtin function's ``__self__`` is an :class:`Entry` (a module
+object, so the function still prints as ``<built-in function NAME>``).  It
+holds the ``PyMethodDef``, the name and message bytes, the code, the fallback
+and the kernels' keep-alive objects; CPython drops it when the function dies,
+and with it the code memory.  ``update_entry`` swaps in new code by rewriting
+``ml_meth``; earlier code stays alive with the entry, since a call that began
+in it may still be returning through it.
+"""
+
+from __future__ import annotations
+
+import ctypes
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from itertools import groupby
+from types import BuiltinFunctionType, ModuleType
+
+from minijit.memory import CodeBlock, allocate
+from minijit.native import capi
+from minijit.native.status import STATUS
+from minijit.x86 import (
+    Assembler,
+    al,
+    byte,
+    eax,
+    ecx,
+    edi,
+    edx,
+    qword,
+    r8,
+    r9,
+    r10,
+    r11,
+    rax,
+    rbx,
+    rcx,
+    rdi,
+    rdx,
+    rsi,
+    rsp,
+    xmm0,
+    xmm1,
+    xmm2,
+    xmm3,
+    xmm4,
+    xmm5,
+    xmm6,
+    xmm7,
+)
+
+__all__ = ["ARG_KINDS", "RESULT_KINDS", "Entry", "Specialisation", "make_entry", "update_entry"]
+
+#: argument kind -> the exact Python type an argument must have to be unboxed as it
+ARG_KINDS: dict[str, type] = {"int64": int, "float64": float, "bool": bool}
+RESULT_KINDS: tuple[str, ...] = ("int64", "float64", "bool", "none")
+
+#: where the kernel's arguments go (rdi carries the result pointer)
+INT_ARG_REGS = (rsi, rdx, rcx, r8, r9)
+FLOAT_ARG_REGS = (xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7)
+#: during dispatch: argument kind -> register holding its type object's address
+TYPE_REGS = {"int64": r8, "float64": r9, "bool": r10}
+#: caller-saved register holding Py_True while bool arguments are unboxed
+TRUE_REG = r10
+
+_API = {
+    name: capi.function_address(name)
+    for name in (
+        "PyObject_Vectorcall",
+        "PyLong_AsLongLong",
+        "PyErr_Occurred",
+        "PyErr_SetString",
+        "PyErr_Format",
+        "PyLong_FromLongLong",
+        "PyFloat_FromDouble",
+        "PyBool_FromLong",
+        "Py_IncRef",
+    )
+}
+
+
+def _status_table() -> tuple[ctypes.Array, list[ctypes.Array]]:
+    """``STATUS`` as machine code reads it: (type, message) address pairs indexed by code."""
+    size = max(STATUS) + 1
+    table = (ctypes.c_void_p * (2 * size))()
+    messages = []
+    for code, (exc, message) in STATUS.items():
+        text = ctypes.create_string_buffer(message.encode())
+        messages.append(text)
+        table[2 * code] = id(exc)
+        table[2 * code + 1] = ctypes.addressof(text)
+    return table, messages
+
+
+_STATUS_TABLE, _STATUS_MESSAGES = _status_table()
+_UNKNOWN_STATUS = ctypes.create_string_buffer(b"compiled code returned unknown status %d")
+
+
+@dataclass(frozen=True)
+class Specialisation:
+    """One compiled signature: argument kinds, result kind, and the kernel's address.
+
+    ``keepalive`` is anything that must live while the entry may call
+    ``kernel_address`` (typically the kernel's ``CodeBlock``); the entry holds it.
+    """
+
+    arg_kinds: tuple[str, ...]
+    result_kind: str
+    kernel_address: int
+    keepalive: object = field(default=None, compare=False, repr=False)
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "arg_kinds", tuple(self.arg_kinds))
+        for kind in self.arg_kinds:
+            if kind not in ARG_KINDS:
+                raise ValueError(
+                    f"unknown argument kind {kind!r}; argument kinds are {', '.join(ARG_KINDS)}"
+                )
+        if self.result_kind not in RESULT_KINDS:
+            raise ValueError(
+                f"unknown result kind {self.result_kind!r}; result kinds are "
+                f"{', '.join(RESULT_KINDS)}"
+            )
+        address = self.kernel_address
+        if not isinstance(address, int) or isinstance(address, bool) or address <= 0:
+            raise ValueError(f"kernel_address must be a positive int address, not {address!r}")
+
+
+def _placements(kinds: Sequence[str]) -> list:
+    """Where System V puts each argument after the result pointer: a register or a stack index."""
+    ints, floats = iter(INT_ARG_REGS), iter(FLOAT_ARG_REGS)
+    places: list = []
+    stack = 0
+    for kind in kinds:
+        reg = next(floats if kind == "float64" else ints, None)
+        if reg is None:
+            places.append(stack)
+            stack += 1
+        else:
+            places.append(reg)
+    return places
+
+
+def _frame_words(spec: Specialisation) -> int:
+    """8-byte words below the saved rbx: stack arguments, int slots, result slot."""
+    stack_args = sum(1 for place in _placements(spec.arg_kinds) if isinstance(place, int))
+    return stack_args + spec.arg_kinds.count("int64") + 1
+
+
+class _Writer:
+    """Emits one entry function; one method per part of the code (see the module header)."""
+
+    def __init__(
+        self,
+        specs: Sequence[Specialisation],
+        fallback: object,
+        overflow_messages: Sequence[ctypes.Array],
+        inline_incref: bool,
+    ) -> None:
+        self.a = Assembler()
+        self.specs = specs
+        self.fallback = fallback
+        self.overflow_messages = overflow_messages
+        self.inline_incref = inline_incref
+        words = max((_frame_words(spec) for spec in specs), default=1)
+        self.frame = (words * 8 + 15) // 16 * 16
+        self.fallback_label = self.a.label()
+        self.overflow_label = self.a.label()
+        self.status_label = self.a.label()
+        self.null_label = self.a.label()
+        self.cold: list[Callable[[], None]] = []
+
+    def write(self) -> bytes:
+        a = self.a
+        a.test(rcx, rcx)
+        a.jne(self.fallback_label)
+        used = {kind for spec in self.specs for kind in spec.arg_kinds}
+        for kind, reg in TYPE_REGS.items():
+            if kind in used:
+                a.mov(reg, id(ARG_KINDS[kind]))
+        specs = sorted(self.specs, key=lambda spec: len(spec.arg_kinds))
+        for nargs, group in groupby(specs, key=lambda spec: len(spec.arg_kinds)):
+            next_count = a.label()
+            a.cmp(rdx, nargs)
+            a.jne(next_count)
+            group = list(group)
+            for spec in group[:-1]:
+                mismatch = a.label()
+                self.specialisation(spec, mismatch)
+                a.bind(mismatch)
+            self.specialisation(group[-1], self.fallback_label)
+            a.bind(next_count)
+        a.bind(self.fallback_label)
+        a.mov(rdi, id(self.fallback))
+        a.mov(rax, _API["PyObject_Vectorcall"])
+        a.jmp(rax)
+        for emit in self.cold:
+            emit()
+        self.errors()
+        return a.assemble()
+
+    def call(self, name: str) -> None:
+        """Call a C API function through r11, which leaves rax (and al) free for arguments."""
+        self.a.mov(r11, _API[name])
+        self.a.call(r11)
+
+    def specialisation(self, spec: Specialisation, mismatch: object) -> None:
+        """Type checks (jumping to ``mismatch``), then unbox, call the kernel, box."""
+        a = self.a
+        for j, kind in enumerate(spec.arg_kinds):
+            a.mov(rax, qword[rsi + 8 * j])
+            a.cmp(qword[rax + capi.OB_TYPE], TYPE_REGS[kind])
+            a.jne(mismatch)
+        a.push(rbx)
+        a.sub(rsp, self.frame)
+        a.mov(rbx, rsi)
+        places = _placements(spec.arg_kinds)
+        stack_args = sum(1 for place in places if isinstance(place, int))
+        slots = {}
+        for j, kind in enumerate(spec.arg_kinds):
+            if kind == "int64":
+                slots[j] = 8 * (stack_args + len(slots))
+                self.unbox_int(j, slots[j])
+        if "bool" in spec.arg_kinds:
+            a.mov(TRUE_REG, id(True))
+        # Stack arguments first: they go through rax, which the register loads need too.
+        ordered = sorted(enumerate(places), key=lambda item: not isinstance(item[1], int))
+        for j, place in ordered:
+            if isinstance(place, int):
+                self.load(spec.arg_kinds[j], j, slots.get(j), rax)
+                a.mov(qword[rsp + 8 * place], rax)
+            else:
+                self.load(spec.arg_kinds[j], j, slots.get(j), place)
+        result = 8 * (stack_args + len(slots))
+        a.lea(rdi, qword[rsp + result])
+        a.mov(rax, spec.kernel_address)
+        a.call(rax)
+        a.test(eax, eax)
+        a.jne(self.status_label)
+        BOX[spec.result_kind](self, result)
+        a.add(rsp, self.frame)
+        a.pop(rbx)
+        a.ret()
+
+    def unbox_int(self, j: int, slot: int) -> None:
+        """``PyLong_AsLongLong(args[j])`` into ``[rsp + slot]``; -1 is checked out of line."""
+        a = self.a
+        check, back = a.label(), a.label()
+        a.mov(rdi, qword[rbx + 8 * j])
+        self.call("PyLong_AsLongLong")
+        a.cmp(rax, -1)
+        a.je(check)
+        a.bind(back)
+        a.mov(qword[rsp + slot], rax)
+
+        def cold() -> None:
+            a.bind(check)
+            self.call("PyErr_Occurred")
+            a.test(rax, rax)
+            a.mov(rax, -1)  # the value really was -1 when no error is set
+            a.je(back)
+            a.mov(rsi, ctypes.addressof(self.overflow_messages[j]))
+            a.jmp(self.overflow_label)
+
+        self.cold.append(cold)
+
+    def load(self, kind: str, j: int, slot: int | None, dest: object) -> None:
+        """Argument ``j`` as the kernel takes it, into ``dest`` (a general or xmm register)."""
+        a = self.a
+        if kind == "int64":
+            a.mov(dest, qword[rsp + slot])
+        elif kind == "float64":
+            a.mov(rax, qword[rbx + 8 * j])
+            (a.movsd if dest.kind == "xmm" else a.mov)(dest, qword[rax + capi.FLOAT_VALUE])
+        else:  # bool: Py_True or Py_False, the only two bool objects
+            a.xor(eax, eax)
+            a.cmp(qword[rbx + 8 * j], TRUE_REG)
+            a.sete(al)
+            if dest is not rax:
+                a.mov(dest, rax)
+
+    # Boxing: the kernel's result is at [rsp + result]; each leaves a new reference in rax.
+
+    def box_int(self, result: int) -> None:
+        self.a.mov(rdi, qword[rsp + result])
+        self.call("PyLong_FromLongLong")
+
+    def box_float(self, result: int) -> None:
+        self.a.movsd(xmm0, qword[rsp + result])
+        self.call("PyFloat_FromDouble")
+
+    def box_bool(self, result: int) -> None:
+        self.a.movzx(edi, byte[rsp + result])
+        self.call("PyBool_FromLong")
+
+    def box_none(self, result: int) -> None:
+        """A new reference to None: inline on 3.10/3.11, ``Py_IncRef`` where objects can be immortal."""
+        a = self.a
+        if self.inline_incref:
+            a.mov(rax, id(None))
+            a.add(qword[rax + capi.OB_REFCNT], 1)
+            return
+        a.mov(rdi, id(None))
+        self.call("Py_IncRef")
+        a.mov(rax, id(None))
+
+    def errors(self) -> None:
+        """Shared cold paths; each runs inside a specialisation's frame and returns NULL."""
+        a = self.a
+        unknown = a.label()
+        # OverflowError with the message in rsi (from an int argument's check).
+        a.bind(self.overflow_label)
+        a.mov(rdi, id(OverflowError))
+        self.call("PyErr_SetString")
+        a.jmp(self.null_label)
+        # A kernel's non-zero status in eax: STATUS[eax], or SystemError for unknown codes.
+        a.bind(self.status_label)
+        a.cmp(eax, len(_STATUS_TABLE) // 2 - 1)
+        a.ja(unknown)
+        a.mov(ecx, eax)
+        a.shl(ecx, 4)
+        a.mov(r10, ctypes.addressof(_STATUS_TABLE))
+        a.add(rcx, r10)
+        a.mov(rdi, qword[rcx])
+        a.test(rdi, rdi)
+        a.je(unknown)
+        a.mov(rsi, qword[rcx + 8])
+        self.call("PyErr_SetString")
+        a.jmp(self.null_label)
+        a.bind(unknown)
+        a.mov(edx, eax)
+        a.mov(rdi, id(SystemError))
+        a.mov(rsi, ctypes.addressof(_UNKNOWN_STATUS))
+        a.xor(eax, eax)  # PyErr_Format is variadic: al = number of vector registers used
+        self.call("PyErr_Format")
+        a.bind(self.null_label)
+        a.xor(eax, eax)
+        a.add(rsp, self.frame)
+        a.pop(rbx)
+        a.ret()
+
+
+#: result kind -> how to box it
+BOX: dict[str, Callable[[_Writer, int], None]] = {
+    "int64": _Writer.box_int,
+    "float64": _Writer.box_float,
+    "bool": _Writer.box_bool,
+    "none": _Writer.box_none,
+}
+
+
+@dataclass
+class _Version:
+    """One generation of an entry's code and everything that code points at."""
+
+    block: CodeBlock
+    specialisations: tuple[Specialisation, ...]
+    messages: list[ctypes.Array]
+
+
+class Entry(ModuleType):
+    """The ``__self__`` of an entry's builtin function: owns what its machine code uses.
+
+    ``name``, ``fallback``, ``specialisations`` (the current list), ``code``
+    (the current machine code, for disassembly) and ``address``.  A module
+    object, because CPython prints a builtin whose ``__self__`` is a module as
+    ``<built-in function NAME>``.
+    """
+
+    def __init__(self, name: str, fallback: Callable, doc: str | None) -> None:
+        super().__init__(f"minijit.entry.{name}")
+        self.fallback = fallback
+        self._name = ctypes.create_string_buffer(name.encode())
+        self._doc = None if doc is None else ctypes.create_string_buffer(doc.encode())
+        self.method = capi.PyMethodDef(
+            ml_name=ctypes.addressof(self._name),
+            ml_meth=None,
+            ml_flags=capi.METH_FASTCALL | capi.METH_KEYWORDS,
+            ml_doc=None if self._doc is None else ctypes.addressof(self._doc),
+        )
+        self._versions: list[_Version] = []
+
+    @property
+    def specialisations(self) -> tuple[Specialisation, ...]:
+        return self._versions[-1].specialisations
+
+    @property
+    def block(self) -> CodeBlock:
+        return self._versions[-1].block
+
+    @property
+    def code(self) -> bytes:
+        return self._versions[-1].block.code
+
+    @property
+    def address(self) -> int:
+        return self._versions[-1].block.address
+
+    def install(self, specialisations: Sequence[Specialisation]) -> None:
+        """Generate code for ``specialisations`` and make the function run it from now on."""
+        specs = _checked(specialisations)
+        name = self._name.value.decode()
+        nargs = max((len(spec.arg_kinds) for spec in specs), default=0)
+        messages = [
+            ctypes.create_string_buffer(
+                f"{name}() argument {j + 1}: int does not fit in int64 (a signed 64-bit "
+                "integer)".encode()
+            )
+            for j in range(nargs)
+        ]
+        code = _Writer(specs, self.fallback, messages, capi.INLINE_INCREF).write()
+        version = _Version(allocate(code), specs, messages)
+        self._versions.append(version)
+        self.method.ml_meth = version.block.address
+
+
+def _checked(specialisations: Sequence[Specialisation]) -> tuple[Specialisation, ...]:
+    specs = tuple(specialisations)
+    seen: set[tuple[str, ...]] = set()
+    for spec in specs:
+        if not isinstance(spec, Specialisation):
+            raise TypeError(f"specialisations must be Specialisation objects, not {spec!r}")
+        if spec.arg_kinds in seen:
+            raise ValueError(f"two specialisations for arguments ({', '.join(spec.arg_kinds)})")
+        seen.add(spec.arg_kinds)
+    return specs
+
+
+def make_entry(
+    specialisations: Sequence[Specialisation],
+    fallback: Callable,
+    name: str,
+    doc: str | None = None,
+    module: str | None = None,
+) -> BuiltinFunctionType:
+    """A builtin function that runs the matching kernel, or calls ``fallback(*args, **kw)``.
+
+    ``doc`` becomes ``__doc__``; starting it with ``"NAME(a, b)\\n--\\n\\n"`` gives
+    ``inspect.signature`` the parameters.  ``module`` becomes ``__module__``.
+    """
+    if not callable(fallback):
+        raise TypeError(f"fallback must be callable, not {type(fallback).__name__}")
+    if not isinstance(name, str) or not name or "\0" in name:
+        raise ValueError(
+            f"entry name must be a non-empty str without NUL characters, not {name!r}"
+        )
+    for what, text in (("doc", doc), ("module", module)):
+        if text is not None and (not isinstance(text, str) or "\0" in text):
+            raise ValueError(f"entry {what} must be a str without NUL characters, not {text!r}")
+    entry = Entry(name, fallback, doc)
+    entry.install(specialisations)
+    return capi.new_builtin(entry.method, entry, module)
+
+
+def update_entry(function: BuiltinFunctionType, specialisations: Sequence[Specialisation]) -> None:
+    """Replace the specialisations of a function made by ``make_entry``, in place."""
+    entry = getattr(function, "__self__", None)
+    if not isinstance(entry, Entry):
+        raise TypeError(f"{function!r} is not a function made by make_entry")
+    entry.install(specialisations)
