@@ -10,6 +10,7 @@ qword``.
 from __future__ import annotations
 
 from minijit.x86.assembler import Assembler
+from minijit.x86.decoder import Instruction, disassemble
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, SIZES, Label, Mem, Reg
 from minijit.x86.syntax import assemble
@@ -17,5 +18,6 @@ from minijit.x86.syntax import assemble
 globals().update(REGISTERS)
 globals().update({name: size for name, size in SIZES.items() if name != "ptr"})
 
-__all__ = ["Assembler", "AsmError", "assemble", "Label", "Mem", "Reg"]
+__all__ = ["Assembler", "AsmError", "assemble", "disassemble", "Instruction", "Label", "Mem",
+           "Reg"]
 __all__ += list(REGISTERS) + [name for name in SIZES if name != "ptr"]

@@ -1,0 +1,520 @@
+"""The disassembler: machine code back to instructions, from the encoder's own table.
+
+Every form of the instruction table (``minijit.x86.table``) becomes one
+``Pattern``: which opcode map and byte it lives at, which mandatory
+prefix, REX.W/VEX.W, operand-size prefix, ModRM.reg digit, ModRM.mod class
+(register, memory or either) and VEX.L it requires, and where each operand
+comes from (ModRM.reg, ModRM.rm, the opcode's low three bits, VEX.vvvv, an
+immediate, a branch displacement).  Patterns are filed in one dict keyed by
+``(map, opcode byte, prefixes)``, the 256-entry opcode maps of LuaJIT's
+``dis_x86`` in dict form, built on first use; decoding one instruction is:
+
+1. legacy prefixes (66, F2, F3, segment overrides), each at most once;
+2. REX (40-4F), or a VEX prefix (C5: two bytes, C4: three) that carries the
+   inverted R/X/B/vvvv bits, W, L, the implied mandatory prefix and map;
+3. the opcode bytes (0F, 0F 38, 0F 3A select the map), then one dict lookup;
+4. the first pattern whose requirements hold, ModRM/SIB/displacement, the
+   immediates, and the operand texts.
+
+Anything that does not decode, including an instruction running past the end
+of the code, becomes ``(bad)`` covering one byte, as in objdump, and decoding
+resumes at the next byte.  No byte string raises.
+
+Text is Intel syntax as GNU as reads it with ``.intel_syntax noprefix``:
+``mov QWORD PTR [rsp+0x8], rax``.  A branch target is an absolute address
+(``jmp 0x40``), and a rip-relative operand gets the address it means as a
+comment (``# 0x1040``), both followed by ``<name>`` when a symbols mapping
+names it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from functools import lru_cache
+from typing import NamedTuple
+
+from minijit.x86.registers import REGISTERS
+from minijit.x86.table import forms
+
+__all__ = ["Instruction", "Layout", "disassemble", "decode"]
+
+
+class Instruction:
+    """One decoded instruction.
+
+    ``operands`` are the operand texts in Intel order; ``target`` is the
+    absolute address a branch goes to or a rip-relative operand points at (else
+    None; ``rip`` tells which); ``label`` its name from the symbols mapping;
+    ``pattern`` what matched (``form`` is the table's entry; both None for
+    ``(bad)``); ``layout`` where each part of the encoding sits, for ``explain``.
+    """
+
+    __slots__ = ("address", "bytes", "mnemonic", "operands", "target", "rip", "label",
+                 "pattern", "layout")
+
+    def __init__(self, address: int, code: bytes, mnemonic: str, operands: tuple[str, ...],
+                 target: int | None = None, rip: bool = False, label: str | None = None,
+                 pattern: Pattern | None = None, layout: Layout | None = None) -> None:
+        self.address = address
+        self.bytes = code
+        self.mnemonic = mnemonic
+        self.operands = operands
+        self.target = target
+        self.rip = rip
+        self.label = label
+        self.pattern = pattern
+        self.layout = layout
+
+    @property
+    def form(self) -> object:
+        """The instruction table's ``Form`` that matched (None for ``(bad)``)."""
+        return self.pattern.form if self.pattern else None
+
+    @property
+    def parts(self) -> Layout | None:
+        """``layout`` as a ``Layout`` with named fields."""
+        return Layout(*self.layout) if self.layout else None
+
+    @property
+    def text(self) -> str:
+        """The instruction without the comment: what GNU as reads back."""
+        if not self.operands:
+            return self.mnemonic
+        return f"{self.mnemonic} {', '.join(self.operands)}"
+
+    def __str__(self) -> str:
+        text = self.text
+        if self.rip:
+            text = f"{text}  # {self.target:#x}"
+            if self.label:
+                text += f" <{self.label}>"
+        elif self.label:
+            text = f"{text}  # <{self.label}>"
+        return text
+
+    def __repr__(self) -> str:
+        return f"<Instruction {self.address:#x}: {self.bytes.hex(' ')}: {self}>"
+
+    def __len__(self) -> int:
+        return len(self.bytes)
+
+
+class Layout(NamedTuple):
+    """Offsets of an instruction's parts in its bytes (-1 when absent)."""
+
+    prefixes_end: int   # legacy prefixes are bytes [0, prefixes_end)
+    rex: int
+    vex: int            # VEX prefix starts here and runs up to ``opcode``
+    opcode: int         # opcode bytes, map escapes (0F, 0F 38, 0F 3A) included
+    modrm: int
+    sib: int
+    disp: int
+    disp_size: int
+    imm: int            # immediates (and is4, rel, moffs) run from here to the end
+
+
+# --- patterns: the table's forms as the decoder reads them -----------------------------
+
+#: where an operand comes from (``Form.roles``, as small ints for the decode loop)
+REG, RM, OPREG, VVVV, IMM, REL, FIXED, IS4 = range(8)
+_ROLES = {"reg": REG, "rm": RM, "opreg": OPREG, "vvvv": VVVV, "imm": IMM, "rel": REL,
+          "fixed": FIXED, "is4": IS4}
+
+#: what ModRM.mod a pattern accepts
+ANY_MOD, REG_ONLY, MEM_ONLY = range(3)
+
+#: opcode maps: legacy one-byte, 0F, 0F 38, 0F 3A; a VEX map is VEX_SPACE | mmmmm
+LEGACY, MAP_0F, MAP_0F38, MAP_0F3A = range(4)
+VEX_SPACE = 0x10
+_ESCAPES = ((b"\x0f\x38", MAP_0F38), (b"\x0f\x3a", MAP_0F3A), (b"\x0f", MAP_0F))
+
+#: prefixes as part of a map key: 0x66 for 66, F2/F3 shifted up, so "66 F3" is 0xF366
+_PREFIX_KEYS = {0x66: 0x66, 0xF2: 0xF200, 0xF3: 0xF300}
+#: VEX.pp -> the mandatory prefix it stands for, as a key
+_VEX_PP = (0, 0x66, 0xF300, 0xF200)
+
+#: table forms the decoder never prints, because another form spells the same bytes
+#: the way GNU as reads back to them
+SPELLED_OTHERWISE = {
+    "mov r64, imm64": "movabs: as would shorten 'mov r64, imm' to C7 /0 when it fits",
+    "movd xmm, r64": "movq, as objdump writes it",
+    "movd r64, xmm": "movq, as objdump writes it",
+}
+
+_SIZE_PTR = {8: "BYTE PTR ", 16: "WORD PTR ", 32: "DWORD PTR ", 64: "QWORD PTR ",
+             80: "TBYTE PTR ", 128: "XMMWORD PTR ", 256: "YMMWORD PTR ",
+             512: "ZMMWORD PTR "}
+
+
+def _register_names() -> dict[str, tuple[str, ...]]:
+    """kind -> register names by number (byte registers 4-7 as spl..dil: REX present)."""
+    by_kind: dict[str, dict[int, str]] = {}
+    for reg in REGISTERS.values():
+        if not reg.high8 and reg.kind != "rip":
+            by_kind.setdefault(reg.kind, {})[reg.num] = reg.name
+    return {kind: tuple(names[i] for i in range(len(names))) for kind, names in by_kind.items()}
+
+
+_NAMES = _register_names()
+_GPR64 = _NAMES["r64"]
+_GPR8 = _NAMES["r8"]
+_HIGH8 = ("al", "cl", "dl", "bl", "ah", "ch", "dh", "bh")
+
+
+class Operand:
+    """How to find and print one operand of a pattern."""
+
+    __slots__ = ("role", "names", "ptr", "size", "text", "signed")
+
+    def __init__(self, role: int, names: tuple[str, ...], ptr: str, size: int, text: str,
+                 signed: bool) -> None:
+        self.role = role
+        self.names = names      # register names by number
+        self.ptr = ptr          # "QWORD PTR " for a sized memory operand
+        self.size = size        # immediate or displacement bytes
+        self.text = text        # an implicit operand's text (al, cl, 1)
+        self.signed = signed    # immediate printed sign-extended
+
+
+class Pattern:
+    """One table form, arranged for matching: where it is filed and what it requires."""
+
+    __slots__ = ("form", "mnemonic", "key", "w", "digit", "modrm", "fixed_modrm", "mod",
+                 "vex_l", "operands", "imm_size", "uses")
+
+    def __init__(self, form: object) -> None:
+        self.form = form
+        self.mnemonic = form.mnemonic
+        tokens = form.encoding.split()
+        opcode = form.opcode
+        if form.vex is not None:
+            length, pp, space, w = form.vex
+            space |= VEX_SPACE
+            prefix = _VEX_PP[pp]
+            self.vex_l = None if any(t.startswith("VEX.LIG.") for t in tokens) else length
+            self.w = None if any(t.endswith(".WIG") for t in tokens) else w
+        else:
+            space = LEGACY
+            for escape, escaped in _ESCAPES:
+                if opcode.startswith(escape):
+                    space, opcode = escaped, opcode[len(escape):]
+                    break
+            prefix = sum(_PREFIX_KEYS[b] for b in form.prefix)
+            self.vex_l = None
+            self.w = form.rex_w
+        self.key = (space, opcode[0], prefix)
+        # a fixed byte after the opcode (0F AE F0 mfence) is a ModRM with one value
+        self.fixed_modrm = opcode[1] if len(opcode) > 1 else -1
+        self.modrm = form.modrm or self.fixed_modrm >= 0
+        self.digit = form.digit
+        self.operands = tuple(self._operand(form, i) for i in range(len(form.operands)))
+        self.imm_size = form.imm_size + form.rel_size
+        rm_kinds = next((form.kinds[i] for i, r in enumerate(form.roles) if r == "rm"), ())
+        has_mem = any(k[0] == "m" for k in rm_kinds)
+        has_reg = any(k[0] != "m" for k in rm_kinds)
+        self.mod = MEM_ONLY if has_mem and not has_reg else (
+            REG_ONLY if has_reg and not has_mem else ANY_MOD)
+        #: the REX/VEX bits its operands read: R (4), X and B (3); the others must be clear
+        roles = set(form.roles)
+        self.uses = (4 if "reg" in roles else 0) | (3 if "rm" in roles else 0) | (
+            1 if "opreg" in roles else 0)
+
+    @staticmethod
+    def _operand(form: object, i: int) -> Operand:
+        role = _ROLES[form.roles[i]]
+        kinds = form.kinds[i]
+        register = next((k for k in kinds if k[0] != "m" and k not in ("imm", "rel")), "")
+        memory = next((k for k in kinds if k[0] == "m"), "")
+        ptr = _SIZE_PTR.get(int(memory[1:]), "") if memory[1:] else ""
+        size = form.rel_size if role == REL else form.imm_size if role == IMM else 0
+        return Operand(role, _NAMES.get(register, ()), ptr, size, form.fixed[i] or "",
+                       role == IMM and form.sext)
+
+    def matches(self, rex: int, digit: int, modrm: int, vex_l: int) -> bool:
+        return ((self.w is None or self.w == (rex >> 3) & 1)
+                and not rex & 7 & ~self.uses
+                and (self.digit is None or self.digit == digit)
+                and (self.fixed_modrm < 0 or self.fixed_modrm == modrm)
+                and (self.mod == ANY_MOD or (self.mod == REG_ONLY) == (modrm >= 0xC0))
+                and (self.vex_l is None or self.vex_l == vex_l))
+
+
+@lru_cache(maxsize=None)
+def opcode_maps() -> dict[tuple[int, int, int], list[Pattern]]:
+    """(map, opcode byte, prefixes) -> the patterns filed there, most specific first.
+
+    A ``+r`` form is filed under all eight opcode bytes.  REX.W matters only where
+    some pattern of the same slot (opcode and ModRM digit) asks for it; elsewhere
+    (push, byte forms) it is ignored, as the CPU ignores it.
+    """
+    maps: dict[tuple[int, int, int], list[Pattern]] = {}
+    for form in forms():
+        if form.evex is not None or not form.opcode or form.signature() in SPELLED_OTHERWISE:
+            continue
+        pattern = Pattern(form)
+        space, opcode, prefix = pattern.key
+        for byte in range(opcode, opcode + (8 if form.plus_r else 1)):
+            maps.setdefault((space, byte, prefix), []).append(pattern)
+    for patterns in maps.values():
+        for pattern in patterns:
+            if pattern.form.vex is None and not any(
+                    p.w and p.digit == pattern.digit for p in patterns):
+                pattern.w = None
+        # exact requirements first: "cqo" (W1) before a W-free form, "nop" (90) before
+        # "xchg eax, r32" (90+r), which 90 means only with REX.B (41 90: xchg eax, r8d)
+        patterns.sort(key=lambda p: (p.w is None, p.fixed_modrm < 0, p.form.plus_r))
+    return maps
+
+
+# --- decoding ---------------------------------------------------------------------------
+
+#: legacy prefix -> its group (an instruction has at most one of each)
+_PREFIX_GROUP = {0x66: 0, 0xF2: 1, 0xF3: 1, 0x2E: 2, 0x3E: 2, 0x64: 2, 0x65: 2}
+#: fs and gs bases are real (thread-local storage): written on the memory operand
+_SEGMENTS = {0x64: "fs:", 0x65: "gs:"}
+#: cs and ds overrides are ignored in 64-bit mode but kept by objdump and as as a word
+#: before the mnemonic (3E before an indirect branch is CET's "notrack"); GNU as will
+#: not write ss or es in 64-bit mode, so those bytes are (bad)
+_NULL_SEGMENTS = {0x2E: "cs ", 0x3E: "ds "}
+_NOTRACK = frozenset(("jmp", "call"))
+_SCALES = ("*1", "*2", "*4", "*8")
+_MASK64 = (1 << 64) - 1
+
+
+class _Bad(Exception):
+    """The bytes at this position are not an instruction of the table."""
+
+
+def _hex(value: int) -> str:
+    return f"-{-value:#x}" if value < 0 else f"{value:#x}"
+
+
+def decode(code: bytes, pos: int = 0, address: int = 0,
+           symbols: Mapping[int, str] | None = None) -> Instruction:
+    """The instruction at ``code[pos:]``, taken to be at ``address``; ``(bad)`` if none."""
+    try:
+        return _decode(code, pos, address, symbols, opcode_maps())
+    except (_Bad, IndexError):
+        return Instruction(address, bytes(code[pos:pos + 1]), "(bad)", ())
+
+
+def disassemble(code: bytes, address: int = 0,
+                symbols: Mapping[int, str] | None = None) -> list[Instruction]:
+    """Every instruction of ``code`` loaded at ``address``, ``(bad)`` for undecodable bytes.
+
+    ``symbols`` maps addresses to names: a branch or rip-relative operand aimed
+    at a named address shows ``<name>`` after the instruction.
+    """
+    code = bytes(code)
+    maps = opcode_maps()
+    end = len(code)
+    pos = 0
+    out = []
+    append = out.append
+    while pos < end:
+        try:
+            ins = _decode(code, pos, (address + pos) & _MASK64, symbols, maps)
+        except (_Bad, IndexError):
+            ins = Instruction((address + pos) & _MASK64, code[pos:pos + 1], "(bad)", ())
+        append(ins)
+        pos += len(ins.bytes)
+    return out
+
+
+def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | None,
+            maps: dict[tuple[int, int, int], list[Pattern]]) -> Instruction:
+    start = pos
+    # 1. legacy prefixes, each group at most once
+    groups = 0
+    prefix = 0
+    segment = word = ""
+    byte = code[pos]
+    while byte in _PREFIX_GROUP:
+        bit = 1 << _PREFIX_GROUP[byte]
+        if groups & bit:
+            raise _Bad
+        groups |= bit
+        if byte in _SEGMENTS:
+            segment = _SEGMENTS[byte]
+        elif byte in _NULL_SEGMENTS:
+            word = _NULL_SEGMENTS[byte]
+        else:
+            prefix |= _PREFIX_KEYS[byte]
+        pos += 1
+        byte = code[pos]
+    prefixes_end = pos
+    # 2. REX, or VEX (whose R X B vvvv are stored inverted)
+    rex = 0
+    rex_at = vex_at = -1
+    vvvv = 0
+    vex_l = 0
+    if 0x40 <= byte <= 0x4F:
+        rex = byte
+        rex_at = pos
+        pos += 1
+        byte = code[pos]
+    if byte == 0xC5 or byte == 0xC4:
+        if rex or prefix:
+            raise _Bad  # a VEX prefix after REX, 66, F2 or F3 is #UD
+        vex_at = pos
+        b1 = code[pos + 1]
+        if byte == 0xC5:
+            # C5 [R vvvv L pp]: map 0F, W0
+            b2 = b1
+            rex = 0x40 | (~b1 >> 5) & 4
+            space = VEX_SPACE | MAP_0F
+            pos += 2
+        else:
+            # C4 [R X B m-mmmm] [W vvvv L pp]
+            b2 = code[pos + 2]
+            rex = 0x40 | (~b1 >> 5) & 7 | (b2 >> 4) & 8
+            space = VEX_SPACE | (b1 & 0x1F)
+            pos += 3
+        vvvv = (~b2 >> 3) & 15
+        vex_l = (b2 >> 2) & 1
+        prefix = _VEX_PP[b2 & 3]
+        opcode_at = pos
+    else:
+        # 3. opcode map escapes
+        opcode_at = pos
+        space = LEGACY
+        if byte == 0x0F:
+            byte = code[pos + 1]
+            if byte == 0x38:
+                space = MAP_0F38
+                pos += 2
+            elif byte == 0x3A:
+                space = MAP_0F3A
+                pos += 2
+            else:
+                space = MAP_0F
+                pos += 1
+    opcode = code[pos]
+    pos += 1
+    candidates = maps.get((space, opcode, prefix))
+    if candidates is None:
+        raise _Bad
+    # 4. the first pattern whose requirements hold
+    if candidates[0].modrm:
+        modrm = code[pos]
+        digit = (modrm >> 3) & 7
+    else:
+        modrm = 0xC0
+        digit = -1
+    for pattern in candidates:
+        if pattern.matches(rex, digit, modrm, vex_l):
+            break
+    else:
+        raise _Bad
+    operands_spec = pattern.operands
+    modrm_at = sib_at = disp_at = -1
+    disp_size = 0
+    memory = ""
+    rip = False
+    disp = 0
+    if pattern.modrm:
+        modrm_at = pos
+        pos += 1
+        mod = modrm >> 6
+        rm = modrm & 7
+        if mod != 3:
+            base = index = ""
+            if rm == 4:
+                sib_at = pos
+                sib = code[pos]
+                pos += 1
+                index_num = (sib >> 3) & 7 | (rex & 2) << 2
+                if index_num != 4:
+                    index = _GPR64[index_num] + _SCALES[sib >> 6]
+                elif sib >> 6:
+                    raise _Bad  # a scaled "no index" (riz) is not an operand as writes
+                if sib & 7 == 5 and mod == 0:
+                    disp_size = 4  # no base: [index*scale + disp32], or absolute [disp32]
+                else:
+                    base = _GPR64[sib & 7 | (rex & 1) << 3]
+            elif rm == 5 and mod == 0:
+                base = "rip"
+                rip = True
+                disp_size = 4
+            else:
+                base = _GPR64[rm | (rex & 1) << 3]
+            if mod == 1:
+                disp_size = 1
+            elif mod == 2:
+                disp_size = 4
+            if disp_size:
+                disp_at = pos
+                if pos + disp_size > len(code):
+                    raise _Bad
+                disp = int.from_bytes(code[pos:pos + disp_size], "little", signed=True)
+                pos += disp_size
+            inner = base + "+" + index if base and index else base or index
+            if not inner:
+                inner = _hex(disp)
+            elif disp_size:
+                inner += _hex(disp) if disp < 0 else "+" + _hex(disp)
+            memory = segment + "[" + inner + "]"
+            segment = ""
+    if segment:
+        raise _Bad  # fs/gs only mean something before a memory operand
+    imm_at = pos
+    end = pos + pattern.imm_size
+    if end > len(code):
+        raise _Bad
+    target = None
+    operands = []
+    for op in operands_spec:
+        role = op.role
+        if role == RM:
+            if memory:
+                operands.append(op.ptr + memory)
+                continue
+            if not op.names:
+                raise _Bad
+            num = modrm & 7 | (rex & 1) << 3
+        elif role == REG:
+            num = digit | (rex & 4) << 1
+        elif role == IMM:
+            operands.append(_hex(int.from_bytes(code[pos:pos + op.size], "little",
+                                                signed=op.signed)))
+            pos += op.size
+            continue
+        elif role == FIXED:
+            operands.append(op.text)
+            continue
+        elif role == VVVV:
+            num = vvvv
+        elif role == OPREG:
+            num = opcode & 7 | (rex & 1) << 3
+        elif role == REL:
+            displacement = int.from_bytes(code[pos:pos + op.size], "little", signed=True)
+            pos += op.size
+            target = (address + end - start + displacement) & _MASK64
+            operands.append(_hex(target))
+            continue
+        else:  # IS4: a register in the high four bits of an immediate byte
+            num = code[pos] >> 4
+            pos += 1
+        names = op.names
+        if num >= len(names):
+            raise _Bad
+        if names is _GPR8 and 4 <= num < 8 and not rex:
+            operands.append(_HIGH8[num])  # without REX, byte registers 4-7 are ah..bh
+        else:
+            operands.append(names[num])
+    if rip:
+        target = (address + end - start + disp) & _MASK64
+    if vex_at >= 0 and vvvv and not any(op.role == VVVV for op in operands_spec):
+        raise _Bad  # VEX.vvvv is 1111b when no operand lives there
+    layout = (prefixes_end - start, rex_at - start if rex_at >= 0 else -1,
+              vex_at - start if vex_at >= 0 else -1, opcode_at - start,
+              modrm_at - start if modrm_at >= 0 else -1, sib_at - start if sib_at >= 0 else -1,
+              disp_at - start if disp_at >= 0 else -1, disp_size,
+              imm_at - start if pattern.imm_size else -1)
+    mnemonic = pattern.mnemonic
+    if word:
+        is_indirect = word == "ds " and mnemonic in _NOTRACK and target is None
+        mnemonic = ("notrack " if is_indirect else word) + mnemonic
+    return Instruction(address, code[start:end], mnemonic, tuple(operands), target,
+                       rip, symbols.get(target) if symbols and target is not None else None,
+                       pattern, layout)

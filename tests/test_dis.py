@@ -1,0 +1,262 @@
+"""The disassembler: golden decodings named after their quirk, (bad), labels, robustness.
+
+Golden hex comes from GNU as (each text below assembles to its bytes); the live
+tests re-check texts with GNU as and compare instruction boundaries and mnemonics
+with capstone.
+"""
+
+from __future__ import annotations
+
+import random
+import shutil
+import subprocess
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from minijit.x86 import Instruction, disassemble
+from minijit.x86.decoder import decode
+
+GOLDEN = {
+    # quirk: (hex from GNU as, our text)
+    "rsp_base_needs_sib": ("488b0424", "mov rax, QWORD PTR [rsp]"),
+    "r12_base_needs_sib": ("498b0424", "mov rax, QWORD PTR [r12]"),
+    "rbp_base_has_disp8_zero": ("488b4500", "mov rax, QWORD PTR [rbp+0x0]"),
+    "r13_base_has_disp8_zero": ("498b4500", "mov rax, QWORD PTR [r13+0x0]"),
+    "no_base_is_absolute_disp32": ("488b042500100000", "mov rax, QWORD PTR [0x1000]"),
+    "index_without_base_has_disp32": ("488b04cd00000000", "mov rax, QWORD PTR [rcx*8+0x0]"),
+    "negative_disp8": ("488b4080", "mov rax, QWORD PTR [rax-0x80]"),
+    "rex_x_and_b_extend_index_and_base": ("4b8b446c08", "mov rax, QWORD PTR [r12+r13*2+0x8]"),
+    "rex_40_means_sil_not_dh": ("4088f0", "mov al, sil"),
+    "no_rex_means_ah": ("88dc", "mov ah, bl"),
+    "sign_extended_imm8_is_negative": ("4883c0ff", "add rax, -0x1"),
+    "push_imm8_is_sign_extended": ("6a80", "push -0x80"),
+    "shift_count_is_not_sign_extended": ("c1e0ff", "shl eax, 0xff"),
+    "imm16_under_operand_size_prefix": ("66b8ffff", "mov ax, 0xffff"),
+    "byte_immediate_is_unsigned": ("04ff", "add al, 0xff"),
+    "mov_r64_imm32_sign_extends": ("48c7c0ffffffff", "mov rax, -0x1"),
+    "movabs_keeps_imm64": ("48b80000000000010000", "movabs rax, 0x10000000000"),
+    "xchg_rax_short_form": ("4891", "xchg rax, rcx"),
+    "nop_is_90_but_41_90_is_xchg": ("4190", "xchg eax, r8d"),
+    "rip_relative": ("f20f100510000000", "movsd xmm0, QWORD PTR [rip+0x10]"),
+    "vex2_three_operands": ("c5f558c2", "vaddpd ymm0, ymm1, ymm2"),
+    "vex2_store_form_for_xmm8": ("c57829c0", "vmovaps xmm0, xmm8"),
+    "vex3_for_map_0f38_and_w1": ("c4e2f5b8448d10",
+                                 "vfmadd231pd ymm0, ymm1, YMMWORD PTR [rbp+rcx*4+0x10]"),
+    "is4_register_in_imm8": ("c4e3754bc230", "vblendvpd ymm0, ymm1, ymm2, ymm3"),
+    "mandatory_66_and_f3_with_operand_size": ("66f30fb8c1", "popcnt ax, cx"),
+    "rex_w_selects_pextrq": ("66480f3a16c001", "pextrq rax, xmm0, 0x1"),
+    "three_byte_opcode": ("0faef0", "mfence"),
+    "push_r12_rex_b": ("4154", "push r12"),
+    "call_indirect_r11": ("41ffd3", "call r11"),
+    "fs_segment_absolute": ("64488b042528000000", "mov rax, QWORD PTR fs:[0x28]"),
+    "cs_prefix_is_a_word": ("2e660f1f0400", "cs nop WORD PTR [rax+rax*1]"),
+    "ds_before_indirect_jmp_is_notrack": ("3effe0", "notrack jmp rax"),
+    "ds_prefix_is_a_word": ("3e01c8", "ds add eax, ecx"),
+    "nop_with_sib_and_disp8": ("0f1f440008", "nop DWORD PTR [rax+rax*1+0x8]"),
+    "word_store_imm16": ("66c74020ff00", "mov WORD PTR [rax+0x20], 0xff"),
+    "cqo_needs_rex_w": ("4899", "cqo"),
+    "pause_is_f3_90": ("f390", "pause"),
+    "vzeroupper_vvvv_1111": ("c5f877", "vzeroupper"),
+    "cdq_without_rex_w": ("99", "cdq"),
+    "setcc_byte": ("0f9cc0", "setl al"),
+    "lea_has_no_size": ("488d0437", "lea rax, [rdi+rsi*1]"),
+}
+
+
+@pytest.mark.parametrize("quirk", sorted(GOLDEN))
+def test_golden(quirk):
+    code, text = GOLDEN[quirk]
+    [ins] = disassemble(bytes.fromhex(code))
+    assert ins.text == text
+    assert ins.bytes == bytes.fromhex(code)
+    assert ins.address == 0
+
+
+needs_as = pytest.mark.skipif(not shutil.which("as") or not shutil.which("objcopy"),
+                              reason="GNU as and objcopy are the oracle")
+
+
+def gnu_as(lines: list[str], workdir) -> list[bytes]:
+    """Assemble ``lines`` with one GNU as run; the bytes of each line."""
+    source = workdir / "t.s"
+    source.write_text(".intel_syntax noprefix\n"
+                      + "".join(f"L{i}:\n{line}\n" for i, line in enumerate(lines))
+                      + f"L{len(lines)}:\n")
+    obj = workdir / "t.o"
+    result = subprocess.run(["as", "--64", str(source), "-o", str(obj)], capture_output=True,
+                            text=True)
+    assert result.returncode == 0, result.stderr[:2000]
+    binary = workdir / "t.bin"
+    subprocess.run(["objcopy", "-O", "binary", "-j", ".text", str(obj), str(binary)],
+                   check=True)
+    symbols = subprocess.run(["nm", str(obj)], capture_output=True, text=True,
+                             check=True).stdout
+    where = {}
+    for row in symbols.splitlines():
+        value, _kind, name = row.split()
+        if name.startswith("L") and name[1:].isdigit():
+            where[int(name[1:])] = int(value, 16)
+    data = binary.read_bytes()
+    return [data[where[i]:where[i + 1]] for i in range(len(lines))]
+
+
+def as_text(ins: Instruction) -> str:
+    """The text to give GNU as: a branch target written relative to the instruction (``.+n``)
+    so the bytes do not depend on where the line lands in the test file."""
+    if ins.target is not None and not ins.rip:
+        return f"{ins.mnemonic} .{ins.target - ins.address:+#x}"
+    return ins.text
+
+
+@needs_as
+def test_golden_texts_assemble_to_their_bytes(tmp_path):
+    quirks = sorted(GOLDEN)
+    got = gnu_as([GOLDEN[q][1] for q in quirks], tmp_path)
+    assert {q: b.hex() for q, b in zip(quirks, got)} == {q: GOLDEN[q][0] for q in quirks}
+
+
+def test_branch_targets_are_absolute_with_labels():
+    code = bytes.fromhex("4885f6" "7e05" "4801f8" "ebf6" "c3" "e8f0ffffff")
+    listing = disassemble(code, 0x1000, {0x1000: "top", 0x100a: "done"})
+    assert [str(i) for i in listing] == [
+        "test rsi, rsi",
+        "jle 0x100a  # <done>",
+        "add rax, rdi",
+        "jmp 0x1000  # <top>",
+        "ret",
+        "call 0x1000  # <top>",
+    ]
+    assert [i.address for i in listing] == [0x1000, 0x1003, 0x1005, 0x1008, 0x100a, 0x100b]
+    assert listing[1].target == 0x100a and not listing[1].rip
+    assert listing[3].label == "top"
+
+
+def test_rip_relative_shows_the_address_it_means():
+    [ins] = disassemble(bytes.fromhex("488d0510000000"), 0x400, {0x417: "table"})
+    assert ins.text == "lea rax, [rip+0x10]"
+    assert str(ins) == "lea rax, [rip+0x10]  # 0x417 <table>"
+    assert ins.rip and ins.target == 0x417
+
+
+def test_branch_target_wraps_at_64_bits():
+    [ins] = disassemble(b"\xeb\xfe", 0xFFFFFFFFFFFFFFFE)
+    assert ins.target == 0xFFFFFFFFFFFFFFFE
+    [ins] = disassemble(b"\xeb\x10", 0xFFFFFFFFFFFFFFF0)
+    assert ins.text == "jmp 0x2"
+
+
+def test_instruction_fields():
+    [ins] = disassemble(bytes.fromhex("4883c408"), 0x10)
+    assert (ins.address, ins.bytes, ins.mnemonic, ins.operands) == (
+        0x10, b"\x48\x83\xc4\x08", "add", ("rsp", "0x8"))
+    assert len(ins) == 4
+    assert ins.form.signature() == "add r/m64, imm8"
+    assert repr(ins) == "<Instruction 0x10: 48 83 c4 08: add rsp, 0x8>"
+
+
+@pytest.mark.parametrize(
+    "code, why",
+    [
+        ("48", "REX prefix at the end"),
+        ("4883", "ModRM missing"),
+        ("4883c4", "imm8 missing"),
+        ("488b8010", "disp32 cut short"),
+        ("e8000000", "rel32 cut short"),
+        ("c4e2", "VEX prefix cut short"),
+        ("0f", "escape byte alone"),
+        ("6666c3", "two operand-size prefixes"),
+        ("0f0f", "no such opcode in the table"),
+        ("62f1fd48", "EVEX is not in the table"),
+        ("66c3", "66 on an instruction without a 16-bit form"),
+        ("6401c0", "fs override without a memory operand"),
+        ("3601c0", "ss override, which GNU as cannot write in 64-bit mode"),
+        ("c5f077", "vzeroupper with VEX.vvvv not 1111b"),
+        ("67488b00", "address-size override"),
+    ],
+)
+def test_undecodable_bytes_become_one_byte_bad(code, why):
+    data = bytes.fromhex(code)
+    listing = disassemble(data)
+    assert b"".join(i.bytes for i in listing) == data, why
+    assert listing[0].text == "(bad)", why
+    assert listing[0].bytes == data[:1]
+    assert listing[0].form is None and listing[0].layout is None
+
+
+def test_decoding_resumes_after_bad():
+    listing = disassemble(bytes.fromhex("ff" "ff" "c3"))
+    # ff ff: /7 of FF is not an instruction; then ff c3 is "inc ebx"
+    assert [i.text for i in listing] == ["(bad)", "inc ebx"]
+
+
+def test_decode_one_at_an_offset():
+    code = bytes.fromhex("90" "4889f8")
+    ins = decode(code, 1, 0x101)
+    assert (ins.text, ins.address, ins.bytes) == ("mov rax, rdi", 0x101, code[1:])
+
+
+def test_empty_code_is_no_instructions():
+    assert disassemble(b"") == []
+
+
+def test_accepts_bytearray_and_memoryview():
+    assert [i.text for i in disassemble(bytearray(b"\xc3"))] == ["ret"]
+    assert [i.text for i in disassemble(memoryview(b"\x90\xc3"))] == ["nop", "ret"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.binary(max_size=64), st.integers(0, (1 << 64) - 1))
+def test_random_bytes_never_raise_and_cover_the_input(code, address):
+    listing = disassemble(code, address)
+    assert b"".join(i.bytes for i in listing) == code
+    position = address
+    for ins in listing:
+        assert ins.address == position & ((1 << 64) - 1)
+        assert 1 <= len(ins.bytes) <= 15
+        assert ins.mnemonic == "(bad)" or ins.form is not None
+        str(ins)
+        position += len(ins.bytes)
+
+
+def random_instruction_bytes(seed: int, count: int) -> bytes:
+    """``count`` random byte strings that look like x86 (prefix, escape, opcode, rest)."""
+    rng = random.Random(seed)
+    chunks = []
+    for _ in range(count):
+        prefix = rng.choice([b"", b"", b"\x66", b"\xf3", b"\xf2",
+                             bytes([0x40 | rng.randrange(16)])])
+        escape = rng.choice([b"", b"\x0f", b"\x0f\x38", b"\x0f\x3a", b"\xc5", b"\xc4"])
+        chunks.append(prefix + escape + rng.randbytes(8))
+    return b"".join(chunks)
+
+
+@needs_as
+@settings(max_examples=15, deadline=None)
+@given(st.integers(0, 1 << 32))
+def test_decoded_random_bytes_reencode_to_the_same_instruction(tmp_path_factory, seed):
+    """Decode random bytes; GNU as re-encodes each text; decoding that gives the same text.
+
+    Random bytes may use an encoding GNU as would not pick (a disp32 that fits in
+    disp8, a redundant REX), so the texts are compared, not the bytes.
+    """
+    code = random_instruction_bytes(seed, 60)
+    decoded = [i for i in disassemble(code) if i.form is not None]
+    assert decoded
+    again = gnu_as([as_text(i) for i in decoded], tmp_path_factory.mktemp("re"))
+    for ins, code2 in zip(decoded, again):
+        [ins2] = disassemble(code2, ins.address)
+        assert same_instruction(ins2, ins), (ins.bytes.hex(), code2.hex())
+
+
+def same_instruction(a: Instruction, b: Instruction) -> bool:
+    """Equal texts, up to what GNU as is free to choose: it drops a zero displacement
+    ([rdi+0x0] is encoded as [rdi]) and xchg swaps its operands (87 c3 comes back as 93)."""
+    def operands(ins: Instruction) -> list[str]:
+        return [op.replace("+0x0]", "]") for op in ins.operands]
+
+    if a.mnemonic == b.mnemonic == "xchg":
+        return sorted(operands(a)) == sorted(operands(b))
+    return a.mnemonic == b.mnemonic and operands(a) == operands(b)
+
