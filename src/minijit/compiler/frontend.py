@@ -1,0 +1,802 @@
+"""Front end: a Python function's ``ast`` to typed SSA IR, for one argument-type signature.
+
+SSA is built on the fly while walking the tree (Braun et al., "Simple and
+Efficient Construction of SSA Form"): each block maps variable names to their
+current value; reading a name a block does not define asks its predecessors,
+placing a phi where several join.  A loop header stays *unsealed* while its
+body is compiled (its back edges are not known yet): reads there create phis
+with operands from the known predecessors and are completed when the header is
+sealed.  Types are inferred in the same walk; a phi whose operands disagree is
+a CompileError, since promoting would change what CPython returns.
+
+Grammar accepted (everything else raises CompileError at the construct)::
+
+    stmt := NAME [, NAME]* = expr [, expr]* | NAME op= expr | NAME: ann = expr
+          | if expr: ... [elif/else] | while expr: ... | for NAME in range(...): ...
+          | break | continue | pass | return [expr] | call-expression
+    expr := literal | NAME | expr binop expr | unop expr | compare chain
+          | expr and/or expr | expr if expr else expr | call
+    call := abs|min|max|int|float|bool|round(...) | math.NAME(...) | jitted(...)
+
+Loops are rotated (the condition is tested before the first iteration and at
+the latch), so each iteration runs one compare-and-branch.
+"""
+
+from __future__ import annotations
+
+import ast
+import builtins
+import math
+
+from minijit.compiler.errors import CompileError, SourceInfo
+from minijit.compiler.ir import (
+    BOOL, FLOAT, INT, RANGE_STEP, TYPE_NAMES, VOID, Function, Op,
+)
+
+__all__ = ["CallTarget", "build"]
+
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+# (int op, float op) per arithmetic operator; int / int is its own op
+_ARITH = {
+    ast.Add: (Op.IADD, Op.FADD), ast.Sub: (Op.ISUB, Op.FSUB), ast.Mult: (Op.IMUL, Op.FMUL),
+    ast.FloorDiv: (Op.IFLOORDIV, Op.FFLOORDIV), ast.Mod: (Op.IMOD, Op.FMOD),
+    ast.Pow: (Op.IPOW, Op.FPOW), ast.Div: (Op.ITRUEDIV, Op.FDIV),
+}
+_BITS = {ast.BitAnd: Op.IAND, ast.BitOr: Op.IOR, ast.BitXor: Op.IXOR,
+         ast.LShift: Op.ISHL, ast.RShift: Op.ISHR}
+_BOOL_BITS = (ast.BitAnd, ast.BitOr, ast.BitXor)
+_SYMBOL = {
+    ast.Add: "+", ast.Sub: "-", ast.Mult: "*", ast.FloorDiv: "//", ast.Mod: "%", ast.Pow: "**",
+    ast.Div: "/", ast.BitAnd: "&", ast.BitOr: "|", ast.BitXor: "^", ast.LShift: "<<",
+    ast.RShift: ">>", ast.MatMult: "@",
+}
+_CMP = {ast.Eq: "eq", ast.NotEq: "ne", ast.Lt: "lt", ast.LtE: "le", ast.Gt: "gt", ast.GtE: "ge"}
+MIRROR = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"}
+_TYPE_OF_VALUE = {bool: BOOL, int: INT, float: FLOAT}
+ANNOTATION_TYPES = {"int": INT, "float": FLOAT, "bool": BOOL, "None": VOID}
+
+# math functions: name -> (arity, kind).  kind is an op for inline code, or "libm".
+MATH_FUNCS: dict[str, tuple[int, object]] = {
+    "sqrt": (1, Op.FSQRT), "fabs": (1, Op.FABS), "floor": (1, Op.FFLOOR),
+    "ceil": (1, Op.FCEIL), "isnan": (1, Op.FISNAN), "isinf": (1, Op.FISINF),
+    "isfinite": (1, Op.FISFINITE),
+    **{name: (1, "libm") for name in ("sin", "cos", "tan", "exp", "log", "log2", "log10")},
+    **{name: (2, "libm") for name in ("atan2", "hypot", "pow")},
+}
+MATH_CONSTS = ("pi", "e", "tau", "inf", "nan")
+_MATH_BY_ID = {id(getattr(math, n)): n for n in MATH_FUNCS}
+_BUILTIN_NAMES = ("abs", "min", "max", "int", "float", "bool", "round", "range")
+_BUILTIN_BY_ID = {id(getattr(builtins, n)): n for n in _BUILTIN_NAMES}
+
+
+class CallTarget:
+    """A callee another layer resolved: its name, return type (None while unknown), and
+    what code generation needs to reach it (``key`` equal to the caller's own key for
+    a self call, else ``cell``: the address of a word holding the callee's entry)."""
+
+    __slots__ = ("name", "key", "cell", "pending")
+
+    def __init__(self, name: str, key: object, cell: int, pending: object) -> None:
+        self.name, self.key, self.cell, self.pending = name, key, cell, pending
+
+    @property
+    def ret_type(self) -> int | None:
+        return self.pending.ret_type
+
+
+class _Undefined(Exception):
+    pass
+
+
+def _assigned_names(fdef: ast.FunctionDef) -> set[str]:
+    names = set()
+    for node in ast.walk(fdef):
+        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+            names.add(node.id)
+    return names
+
+
+class FrontEnd:
+    def __init__(self, pyfunc, fdef: ast.FunctionDef, source: SourceInfo, arg_types, pending,
+                 resolve) -> None:
+        self.pyfunc = pyfunc
+        self.source = source
+        self.pending = pending
+        self.resolve = resolve
+        params = [a.arg for a in fdef.args.args]
+        self.f = Function(pyfunc.__name__, params, list(arg_types))
+        self.locals = _assigned_names(fdef) | set(params)
+        self.globals = dict(pyfunc.__globals__)
+        if pyfunc.__closure__:
+            for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__):
+                self.globals[name] = cell.cell_contents
+        self.defs: list[dict[str, int]] = []
+        self.sealed: list[bool] = []
+        self.incomplete: list[dict[str, int]] = []
+        self.loops: list[tuple[int, int]] = []  # (continue target, break target)
+        self.depth = 0
+        self.line = fdef.lineno
+        self.temp = 0
+        self.cur: int | None = self.new_block()
+        for i, (name, type_) in enumerate(zip(params, arg_types)):
+            self.write(name, self.emit(Op.PARAM, type_, (), i))
+
+    # -- errors and blocks -------------------------------------------------------------------
+    def error(self, node: ast.AST, message: str) -> CompileError:
+        return CompileError.at(node, self.source, message)
+
+    def new_block(self, sealed: bool = True) -> int:
+        b = self.f.new_block(self.depth)
+        self.defs.append({})
+        self.sealed.append(sealed)
+        self.incomplete.append({})
+        return b
+
+    def emit(self, op: Op, type_: int, args: tuple, aux: object = None) -> int:
+        return self.f.emit(self.cur, op, type_, args, aux, self.line)
+
+    def jump(self, target: int) -> None:
+        self.emit(Op.JMP, VOID, (), target)
+        self.f.blocks[target].preds.append(self.cur)
+        self.cur = None
+
+    def branch(self, cond: int, then: int, else_: int) -> None:
+        if cond < 0:  # a constant condition: no branch at all
+            self.jump(then if self.f.const_value(cond) else else_)
+            return
+        self.emit(Op.BR, VOID, (cond,), (then, else_))
+        self.f.blocks[then].preds.append(self.cur)
+        self.f.blocks[else_].preds.append(self.cur)
+        self.cur = None
+
+    # -- SSA variables -----------------------------------------------------------------------
+    def write(self, name: str, value: int, block: int | None = None) -> None:
+        self.defs[self.cur if block is None else block][name] = value
+
+    def read(self, name: str, node: ast.AST) -> int:
+        try:
+            return self._read(name, self.cur)
+        except _Undefined:
+            raise self.error(node, f"local variable '{name}' may be used before it is "
+                             "assigned on some path") from None
+
+    def _read(self, name: str, block: int) -> int:
+        value = self.defs[block].get(name)
+        if value is not None:
+            return value
+        preds = self.f.blocks[block].preds
+        if not self.sealed[block]:
+            value = self._new_phi(block, self.f.type_of(self._read(name, preds[0])))
+            self.incomplete[block][name] = value
+            self.defs[block][name] = value
+            self._fill_phi(name, value, block)
+        elif not preds:
+            raise _Undefined
+        elif len(preds) == 1:
+            value = self._read(name, preds[0])
+        else:
+            value = self._new_phi(block, self.f.type_of(self._read(name, preds[0])))
+            self.defs[block][name] = value
+            self._fill_phi(name, value, block)
+        self.defs[block][name] = value
+        return value
+
+    def _new_phi(self, block: int, type_: int) -> int:
+        f = self.f
+        ref = len(f.ins)
+        f.emit(block, Op.PHI, type_, (), None, self.line)
+        b = f.blocks[block]
+        b.ins.pop()
+        nphi = 0
+        while nphi < len(b.ins) and f.ins[b.ins[nphi]].op == Op.PHI:
+            nphi += 1
+        b.ins.insert(nphi, ref)
+        return ref
+
+    def _fill_phi(self, name: str, phi: int, block: int) -> None:
+        ins = self.f.ins[phi]
+        args = list(ins.args)
+        for pred in self.f.blocks[block].preds[len(args):]:
+            value = self._read(name, pred)
+            if self.f.type_of(value) != ins.type:
+                raise _TypeConflict(name, ins.type, self.f.type_of(value))
+            args.append(value)
+        ins.args = tuple(args)
+
+    def seal(self, block: int, node: ast.AST) -> None:
+        try:
+            for name, phi in self.incomplete[block].items():
+                self._fill_phi(name, phi, block)
+        except _TypeConflict as conflict:
+            raise self.error(node, conflict.message()) from None
+        except _Undefined:
+            raise self.error(node, "a variable read in this loop may be unassigned on "
+                             "some path") from None
+        self.incomplete[block] = {}
+        self.sealed[block] = True
+
+    def read_checked(self, name: str, node: ast.AST) -> int:
+        try:
+            return self.read(name, node)
+        except _TypeConflict as conflict:
+            raise self.error(node, conflict.message()) from None
+
+    def fresh(self) -> str:
+        self.temp += 1
+        return f"${self.temp}"
+
+    # -- conversions -------------------------------------------------------------------------
+    def to_float(self, ref: int) -> int:
+        t = self.f.type_of(ref)
+        return ref if t == FLOAT else self.emit(Op.I2F, FLOAT, (ref,))
+
+    def to_int(self, ref: int) -> int:
+        return self.emit(Op.B2I, INT, (ref,)) if self.f.type_of(ref) == BOOL else ref
+
+    def truth(self, ref: int) -> int:
+        t = self.f.type_of(ref)
+        if t == BOOL:
+            return ref
+        if t == INT:
+            return self.emit(Op.ICMP, BOOL, (ref, self.f.const(INT, 0)), "ne")
+        return self.emit(Op.FCMP, BOOL, (ref, self.f.const(FLOAT, 0.0)), "ne")
+
+    def value_type(self, ref: int, node: ast.AST) -> int:
+        t = self.f.type_of(ref)
+        if t == VOID:
+            raise self.error(node, "this call returns None, which compiled code cannot use "
+                             "as a value")
+        return t
+
+    # -- statements --------------------------------------------------------------------------
+    def body(self, stmts: list[ast.stmt]) -> None:
+        for stmt in stmts:
+            if self.cur is None:  # unreachable after return/break/continue
+                return
+            self.line = stmt.lineno
+            handler = getattr(self, "stmt_" + type(stmt).__name__, None)
+            if handler is None:
+                raise self.error(stmt, f"{_describe(stmt)} is not supported in @jit functions")
+            handler(stmt)
+
+    def stmt_Pass(self, node: ast.Pass) -> None:
+        pass
+
+    def stmt_Expr(self, node: ast.Expr) -> None:
+        if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
+            return  # a docstring or a comment-like string
+        if not isinstance(node.value, ast.Call):
+            raise self.error(node, "an expression statement must be a call")
+        self.expr(node.value, allow_void=True)
+
+    def assign_to(self, target: ast.expr, value: int) -> None:
+        if not isinstance(target, ast.Name):
+            raise self.error(target, f"assignment to {_describe(target)} is not supported; "
+                             "assign to a local variable name")
+        self.write(target.id, value)
+
+    def stmt_Assign(self, node: ast.Assign) -> None:
+        if isinstance(node.value, ast.Tuple):
+            values = [self.expr(e) for e in node.value.elts]
+            for target in node.targets:
+                if not isinstance(target, ast.Tuple) or len(target.elts) != len(values):
+                    raise self.error(target, "a tuple can only be unpacked into as many "
+                                     "names as it has elements")
+                for t, v in zip(target.elts, values):
+                    self.assign_to(t, v)
+            return
+        value = self.expr(node.value)
+        for target in node.targets:
+            self.assign_to(target, value)
+
+    def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
+        if node.value is None:
+            return
+        self.assign_to(node.target, self.expr(node.value))
+
+    def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, f"augmented assignment to {_describe(node.target)} "
+                             "is not supported")
+        left = self.read_checked(node.target.id, node.target)
+        self.write(node.target.id, self.binop(node, node.op, left, self.expr(node.value)))
+
+    def stmt_Return(self, node: ast.Return) -> None:
+        value = None if node.value is None else self.expr(node.value, allow_void=True)
+        t = VOID if value is None else self.f.type_of(value)
+        want = self.pending.ret_type
+        if want is None:
+            self.pending.ret_type = want = t
+        if t != want:
+            raise self.error(node, f"this return gives {TYPE_NAMES[t]} but the function "
+                             f"returns {TYPE_NAMES[want]} elsewhere; all returns must have "
+                             "one type")
+        self.emit(Op.RET, VOID, () if value is None or t == VOID else (value,))
+        self.cur = None
+
+    def stmt_If(self, node: ast.If) -> None:
+        then, join = self.new_block(), self.new_block(sealed=False)
+        else_ = self.new_block() if node.orelse else join
+        self.cond(node.test, then, else_)
+        for block, stmts in ((then, node.body), (else_, node.orelse)):
+            if not stmts:
+                continue
+            self.cur = block
+            self.body(stmts)
+            if self.cur is not None:
+                self.jump(join)
+        self.seal(join, node)
+        self.cur = join if self.f.blocks[join].preds else None
+
+    def _loop(self, node: ast.stmt, enter, latch_exit, bind=None) -> None:
+        """A rotated loop: ``enter(header, exit)`` tests before the first iteration,
+        ``bind()`` runs at the top of the body, ``latch_exit(header, exit)`` at the end."""
+        if node.orelse:
+            raise self.error(node.orelse[0], "an else clause on a loop is not supported")
+        pre = self.new_block()
+        self.depth += 1
+        header, latch = self.new_block(sealed=False), self.new_block(sealed=False)
+        self.depth -= 1
+        exit_ = self.new_block(sealed=False)
+        enter(pre, exit_)
+        if not self.f.blocks[pre].preds:  # the loop never runs
+            self.seal(exit_, node)
+            self.cur = exit_ if self.f.blocks[exit_].preds else None
+            return
+        self.cur = pre
+        self.jump(header)
+        first = len(self.f.blocks)
+        self.cur = header
+        self.depth += 1
+        if bind is not None:
+            bind()
+        self.loops.append((latch, exit_))
+        self.body(node.body)
+        self.loops.pop()
+        if self.cur is not None:
+            self.jump(latch)
+        self.seal(latch, node)
+        if self.f.blocks[latch].preds:
+            self.cur = latch
+            latch_exit(header, exit_)
+        self.depth -= 1
+        self.f.loops.append((header, pre, range(first, len(self.f.blocks)), latch))
+        self.seal(header, node)
+        self.seal(exit_, node)
+        self.cur = exit_ if self.f.blocks[exit_].preds else None
+
+    def stmt_While(self, node: ast.While) -> None:
+        def test(header: int, exit_: int) -> None:
+            self.line = node.lineno
+            self.cond(node.test, header, exit_)
+
+        self._loop(node, test, test)
+
+    def stmt_For(self, node: ast.For) -> None:
+        call = node.iter
+        if not (isinstance(call, ast.Call) and self.builtin_name(call.func) == "range"):
+            raise self.error(node.iter, "a for loop must iterate over range(...)")
+        if not isinstance(node.target, ast.Name):
+            raise self.error(node.target, "a for loop target must be a variable name")
+        if call.keywords or not 1 <= len(call.args) <= 3:
+            raise self.error(call, "range() takes 1 to 3 positional int arguments")
+        args = []
+        for a in call.args:
+            ref = self.expr(a)
+            if self.f.type_of(ref) == FLOAT:
+                raise self.error(a, "range() arguments must be int, not float")
+            args.append(self.to_int(ref))
+        f = self.f
+        start, stop, step = (
+            (f.const(INT, 0), args[0], f.const(INT, 1)) if len(args) == 1
+            else (args[0], args[1], args[2] if len(args) == 3 else f.const(INT, 1))
+        )
+        ivar = self.fresh()
+        step_value = f.const_value(step) if step < 0 else None
+        if step_value in (1, -1):
+            cmp = "lt" if step_value == 1 else "gt"
+
+            def enter(header: int, exit_: int) -> None:
+                self.write(ivar, start)
+                self.branch(self.emit(Op.ICMP, BOOL, (start, stop), cmp), header, exit_)
+
+            def latch_exit(header: int, exit_: int) -> None:
+                nxt = self.emit(Op.WADD, INT, (self.read(ivar, node), step))
+                self.write(ivar, nxt)
+                self.branch(self.emit(Op.ICMP, BOOL, (nxt, stop), cmp), header, exit_)
+        else:
+            count = self.fresh()
+
+            def enter(header: int, exit_: int) -> None:
+                self.write(ivar, start)
+                nonempty, trips = self.trip_count(start, stop, step)
+                self.write(count, trips)
+                self.branch(nonempty, header, exit_)
+
+            def latch_exit(header: int, exit_: int) -> None:
+                self.write(ivar, self.emit(Op.WADD, INT, (self.read(ivar, node), step)))
+                left = self.emit(Op.WSUB, INT, (self.read(count, node), f.const(INT, 1)))
+                self.write(count, left)
+                self.branch(self.emit(Op.ICMP, BOOL, (left, f.const(INT, 0)), "ne"),
+                            header, exit_)
+
+        def bind() -> None:
+            self.write(node.target.id, self.read(ivar, node))
+
+        self._loop(node, enter, latch_exit, bind)
+
+    def trip_count(self, start: int, stop: int, step: int) -> tuple[int, int]:
+        """(loop runs at all, iteration count) of range(start, stop, step), computed
+        without overflow: distances and counts are unsigned 64-bit."""
+        f, e = self.f, self.emit
+        zero, one = f.const(INT, 0), f.const(INT, 1)
+        self.emit(Op.CHECK, VOID, (e(Op.ICMP, BOOL, (step, zero), "eq"),), RANGE_STEP)
+        up = e(Op.ICMP, BOOL, (step, zero), "gt")
+        dist = e(Op.SELECT, INT, (up, e(Op.WSUB, INT, (stop, start)),
+                                  e(Op.WSUB, INT, (start, stop))))
+        size = e(Op.SELECT, INT, (up, step, e(Op.WSUB, INT, (zero, step))))
+        nonempty = e(Op.SELECT, BOOL, (up, e(Op.ICMP, BOOL, (start, stop), "lt"),
+                                       e(Op.ICMP, BOOL, (start, stop), "gt")))
+        trips = e(Op.WADD, INT, (e(Op.UDIV, INT, (e(Op.WSUB, INT, (dist, one)), size)), one))
+        return nonempty, trips
+
+    def stmt_Break(self, node: ast.Break) -> None:
+        self.jump(self.loops[-1][1])
+
+    def stmt_Continue(self, node: ast.Continue) -> None:
+        self.jump(self.loops[-1][0])
+
+    # -- conditions: branch on truth, short-circuiting, without materialising bools -----------
+    def cond(self, node: ast.expr, then: int, else_: int) -> None:
+        if isinstance(node, ast.BoolOp):
+            last = len(node.values) - 1
+            for i, value in enumerate(node.values):
+                if i == last:
+                    self.cond(value, then, else_)
+                    return
+                mid = self.new_block()
+                if isinstance(node.op, ast.And):
+                    self.cond(value, mid, else_)
+                else:
+                    self.cond(value, then, mid)
+                self.cur = mid
+        elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
+            self.cond(node.operand, else_, then)
+        elif isinstance(node, ast.Compare):
+            left = self.expr(node.left)
+            for i, (op, right_node) in enumerate(zip(node.ops, node.comparators)):
+                right = self.expr(right_node)
+                c = self.compare(node, op, left, right)
+                if i == len(node.ops) - 1:
+                    self.branch(c, then, else_)
+                    return
+                mid = self.new_block()
+                self.branch(c, mid, else_)
+                self.cur = mid
+                left = right
+        else:
+            ref = self.expr(node)
+            self.value_type(ref, node)
+            self.branch(self.truth(ref), then, else_)
+
+    # -- expressions -------------------------------------------------------------------------
+    def expr(self, node: ast.expr, allow_void: bool = False) -> int:
+        handler = getattr(self, "expr_" + type(node).__name__, None)
+        if handler is None:
+            raise self.error(node, f"{_describe(node)} is not supported in @jit functions; "
+                             "they compute with int, float and bool scalars")
+        ref = handler(node)
+        if not allow_void:
+            self.value_type(ref, node)
+        return ref
+
+    def constant(self, node: ast.AST, value: object) -> int:
+        t = _TYPE_OF_VALUE.get(type(value))
+        if t is None:
+            raise self.error(node, f"a constant of type {type(value).__name__} is not "
+                             "supported; only int, float and bool")
+        if t == INT and not INT64_MIN <= value <= INT64_MAX:
+            raise self.error(node, f"the int constant {value} does not fit in 64 bits")
+        return self.f.const(t, value)
+
+    def expr_Constant(self, node: ast.Constant) -> int:
+        return self.constant(node, node.value)
+
+    def lookup_global(self, node: ast.Name) -> object:
+        if node.id in self.globals:
+            return self.globals[node.id]
+        if hasattr(builtins, node.id):
+            return getattr(builtins, node.id)
+        raise self.error(node, f"name '{node.id}' is not defined")
+
+    def expr_Name(self, node: ast.Name) -> int:
+        if node.id in self.locals:
+            return self.read_checked(node.id, node)
+        value = self.lookup_global(node)
+        if type(value) in _TYPE_OF_VALUE:
+            return self.constant(node, value)
+        raise self.error(node, f"global '{node.id}' is a {type(value).__name__}; compiled "
+                         "code can read int, float and bool globals (frozen at compile time)")
+
+    def expr_Attribute(self, node: ast.Attribute) -> int:
+        if self.is_math(node.value) and node.attr in MATH_CONSTS:
+            return self.f.const(FLOAT, getattr(math, node.attr))
+        raise self.error(node, "attribute access is not supported, except math.pi, math.e, "
+                         "math.tau, math.inf and math.nan")
+
+    def is_math(self, node: ast.expr) -> bool:
+        return (isinstance(node, ast.Name) and node.id not in self.locals
+                and self.globals.get(node.id) is math)
+
+    def expr_BinOp(self, node: ast.BinOp) -> int:
+        return self.binop(node, node.op, self.expr(node.left), self.expr(node.right))
+
+    def binop(self, node: ast.AST, op: ast.operator, left: int, right: int) -> int:
+        f = self.f
+        lt, rt = f.type_of(left), f.type_of(right)
+        kind = type(op)
+        if kind in _ARITH:
+            int_op, float_op = _ARITH[kind]
+            if FLOAT in (lt, rt):
+                return self.emit(float_op, FLOAT, (self.to_float(left), self.to_float(right)))
+            result = FLOAT if kind is ast.Div else INT
+            return self.emit(int_op, result, (self.to_int(left), self.to_int(right)))
+        if kind in _BITS and FLOAT not in (lt, rt):
+            if lt == rt == BOOL and kind in _BOOL_BITS:
+                return self.emit(_BITS[kind], BOOL, (left, right))
+            return self.emit(_BITS[kind], INT, (self.to_int(left), self.to_int(right)))
+        raise self.error(node, f"unsupported operand types for {_SYMBOL.get(kind, '?')}: "
+                         f"'{TYPE_NAMES[lt]}' and '{TYPE_NAMES[rt]}'")
+
+    def expr_UnaryOp(self, node: ast.UnaryOp) -> int:
+        value = self.expr(node.operand)
+        t = self.f.type_of(value)
+        if isinstance(node.op, ast.Not):
+            return self.emit(Op.BNOT, BOOL, (self.truth(value),))
+        if isinstance(node.op, ast.UAdd):
+            return self.to_int(value)
+        if isinstance(node.op, ast.USub):
+            if t == FLOAT:
+                return self.emit(Op.FNEG, FLOAT, (value,))
+            return self.emit(Op.INEG, INT, (self.to_int(value),))
+        if t == FLOAT:
+            raise self.error(node, "bad operand type for unary ~: 'float'")
+        return self.emit(Op.IINV, INT, (self.to_int(value),))
+
+    def compare(self, node: ast.AST, op: ast.cmpop, left: int, right: int) -> int:
+        cond = _CMP.get(type(op))
+        if cond is None:
+            raise self.error(node, "only the comparisons == != < <= > >= are supported")
+        lt, rt = self.f.type_of(left), self.f.type_of(right)
+        if lt == FLOAT and rt == FLOAT:
+            return self.emit(Op.FCMP, BOOL, (left, right), cond)
+        if lt == FLOAT:
+            return self.emit(Op.MCMP, BOOL, (right, left), MIRROR[cond])
+        if rt == FLOAT:
+            return self.emit(Op.MCMP, BOOL, (left, right), cond)
+        return self.emit(Op.ICMP, BOOL, (left, right), cond)
+
+    def expr_Compare(self, node: ast.Compare) -> int:
+        if len(node.ops) == 1:
+            return self.compare(node, node.ops[0], self.expr(node.left),
+                                self.expr(node.comparators[0]))
+        return self.branches_to_value(node, lambda t, e: self.cond(node, t, e))
+
+    def branches_to_value(self, node: ast.AST, emit_cond) -> int:
+        """A bool value from a conditional branch: True on one edge, False on the other."""
+        name = self.fresh()
+        then, else_, join = self.new_block(), self.new_block(), self.new_block(sealed=False)
+        emit_cond(then, else_)
+        for block, value in ((then, True), (else_, False)):
+            if self.f.blocks[block].preds:
+                self.cur = block
+                self.write(name, self.f.const(BOOL, value))
+                self.jump(join)
+        self.seal(join, node)
+        self.cur = join
+        return self.read(name, node)
+
+    def join_values(self, node: ast.AST, arms) -> int:
+        """Each arm is (block, ast node); its value flows into one phi at the join."""
+        name, join = self.fresh(), self.new_block(sealed=False)
+        type_ = None
+        for block, value_node in arms:
+            if block is None:
+                continue
+            self.cur = block
+            value = self.expr(value_node)
+            t = self.f.type_of(value)
+            if type_ is None:
+                type_ = t
+            elif t != type_:
+                raise self.error(value_node, f"this operand is {TYPE_NAMES[t]} but another is "
+                                 f"{TYPE_NAMES[type_]}; the result's type would depend on "
+                                 "the values")
+            self.write(name, value)
+            self.jump(join)
+        self.seal(join, node)
+        self.cur = join
+        return self.read(name, node)
+
+    def expr_IfExp(self, node: ast.IfExp) -> int:
+        then, else_ = self.new_block(), self.new_block()
+        self.cond(node.test, then, else_)
+        return self.join_values(node, [(then, node.body), (else_, node.orelse)])
+
+    def expr_BoolOp(self, node: ast.BoolOp) -> int:
+        # a and b: a if not a else b; each operand is tested once, the last is not tested
+        name, join = self.fresh(), self.new_block(sealed=False)
+        type_ = None
+        for i, value_node in enumerate(node.values):
+            value = self.expr(value_node)
+            t = self.f.type_of(value)
+            if type_ is None:
+                type_ = t
+            elif t != type_:
+                raise self.error(value_node, f"this operand is {TYPE_NAMES[t]} but the first "
+                                 f"is {TYPE_NAMES[type_]}; the result's type would depend on "
+                                 "the values")
+            self.write(name, value)
+            if i == len(node.values) - 1:
+                self.jump(join)
+                break
+            nxt = self.new_block()
+            truth = self.truth(value)
+            if isinstance(node.op, ast.And):
+                self.branch(truth, nxt, join)
+            else:
+                self.branch(truth, join, nxt)
+            self.cur = nxt
+        self.seal(join, node)
+        self.cur = join
+        return self.read(name, node)
+
+    # -- calls -------------------------------------------------------------------------------
+    def builtin_name(self, func: ast.expr) -> str | None:
+        if isinstance(func, ast.Name) and func.id not in self.locals:
+            try:
+                return _BUILTIN_BY_ID.get(id(self.lookup_global(func)))
+            except CompileError:
+                return None
+        return None
+
+    def math_name(self, func: ast.expr) -> str | None:
+        if isinstance(func, ast.Attribute) and self.is_math(func.value):
+            return func.attr if func.attr in MATH_FUNCS else None
+        if isinstance(func, ast.Name) and func.id not in self.locals:
+            value = self.globals.get(func.id)
+            return _MATH_BY_ID.get(id(value)) if value is not None else None
+        return None
+
+    def expr_Call(self, node: ast.Call) -> int:
+        if node.keywords:
+            raise self.error(node.keywords[0], "keyword arguments are not supported")
+        if any(isinstance(a, ast.Starred) for a in node.args):
+            raise self.error(node, "*args in calls is not supported")
+        name = self.builtin_name(node.func)
+        if name is not None and name != "range":
+            return getattr(self, "builtin_" + name)(node, [self.expr(a) for a in node.args])
+        name = self.math_name(node.func)
+        if name is not None:
+            return self.math_call(node, name, [self.expr(a) for a in node.args])
+        if isinstance(node.func, ast.Name) and node.func.id not in self.locals:
+            target = self.lookup_global(node.func)
+            args = [self.expr(a) for a in node.args]
+            resolved = self.resolve(target, tuple(self.f.type_of(a) for a in args), node)
+            if resolved is not None:
+                if resolved.ret_type is None:
+                    raise self.error(node, f"the return type of recursive call "
+                                     f"'{resolved.name}' is not known yet: put a "
+                                     "non-recursive return first or annotate the return type")
+                return self.emit(Op.CALL, resolved.ret_type, tuple(args), resolved)
+        raise self.error(node.func, "only calls to @jit functions, math functions and the "
+                         "builtins abs, min, max, int, float, bool and round are supported")
+
+    def arity(self, node: ast.Call, name: str, args: list[int], lo: int, hi: int) -> None:
+        if not lo <= len(args) <= hi:
+            count = str(lo) if lo == hi else f"{lo} to {hi}" if hi < 99 else f"{lo} or more"
+            raise self.error(node, f"{name}() takes {count} arguments here "
+                             f"({len(args)} given)")
+
+    def builtin_abs(self, node: ast.Call, args: list[int]) -> int:
+        self.arity(node, "abs", args, 1, 1)
+        if self.f.type_of(args[0]) == FLOAT:
+            return self.emit(Op.FABS, FLOAT, (args[0],))
+        return self.emit(Op.IABS, INT, (self.to_int(args[0]),))
+
+    def _min_max(self, node: ast.Call, args: list[int], name: str, cond: str) -> int:
+        self.arity(node, name, args, 2, 99)
+        types = {self.f.type_of(a) for a in args}
+        if len(types) != 1:
+            names = " and ".join(sorted(TYPE_NAMES[t] for t in types))
+            raise self.error(node, f"{name}() of {names} values: its result's type would "
+                             "depend on the values; convert the arguments to one type")
+        t = types.pop()
+        cmp = Op.FCMP if t == FLOAT else Op.ICMP
+        best = args[0]
+        for item in args[1:]:  # keep the first extreme, as CPython does
+            better = self.emit(cmp, BOOL, (item, best), cond)
+            best = self.emit(Op.SELECT, t, (better, item, best))
+        return best
+
+    def builtin_min(self, node: ast.Call, args: list[int]) -> int:
+        return self._min_max(node, args, "min", "lt")
+
+    def builtin_max(self, node: ast.Call, args: list[int]) -> int:
+        return self._min_max(node, args, "max", "gt")
+
+    def builtin_int(self, node: ast.Call, args: list[int]) -> int:
+        self.arity(node, "int", args, 1, 1)
+        if self.f.type_of(args[0]) == FLOAT:
+            return self.emit(Op.F2I, INT, (args[0],))
+        return self.to_int(args[0])
+
+    def builtin_float(self, node: ast.Call, args: list[int]) -> int:
+        self.arity(node, "float", args, 1, 1)
+        return self.to_float(args[0])
+
+    def builtin_bool(self, node: ast.Call, args: list[int]) -> int:
+        self.arity(node, "bool", args, 1, 1)
+        return self.truth(args[0])
+
+    def builtin_round(self, node: ast.Call, args: list[int]) -> int:
+        self.arity(node, "round", args, 1, 1)
+        if self.f.type_of(args[0]) == FLOAT:
+            return self.emit(Op.FROUND, INT, (args[0],))
+        return self.to_int(args[0])
+
+    def math_call(self, node: ast.Call, name: str, args: list[int]) -> int:
+        arity, kind = MATH_FUNCS[name]
+        self.arity(node, f"math.{name}", args, arity, arity)
+        if kind in (Op.FFLOOR, Op.FCEIL) and self.f.type_of(args[0]) != FLOAT:
+            return self.to_int(args[0])
+        floats = tuple(self.to_float(a) for a in args)
+        if kind == "libm":
+            return self.emit(Op.LIBM, FLOAT, floats, name)
+        result = {Op.FFLOOR: INT, Op.FCEIL: INT, Op.FISNAN: BOOL, Op.FISINF: BOOL,
+                  Op.FISFINITE: BOOL}.get(kind, FLOAT)
+        return self.emit(kind, result, floats)
+
+
+class _TypeConflict(Exception):
+    def __init__(self, name: str, first: int, other: int) -> None:
+        self.name, self.first, self.other = name, first, other
+
+    def message(self) -> str:
+        return (f"variable '{self.name}' is {TYPE_NAMES[self.first]} on one path and "
+                f"{TYPE_NAMES[self.other]} on another where they join; convert explicitly "
+                "(for example float(...)) so it has one type")
+
+
+_DESCRIPTIONS = {
+    "List": "a list display", "Tuple": "a tuple", "Dict": "a dict display",
+    "Set": "a set display", "ListComp": "a list comprehension", "Lambda": "a lambda",
+    "Subscript": "indexing", "Attribute": "attribute access", "Starred": "starred unpacking",
+    "JoinedStr": "an f-string", "Await": "await", "Yield": "yield",
+    "GeneratorExp": "a generator expression", "DictComp": "a dict comprehension",
+    "SetComp": "a set comprehension", "NamedExpr": "the walrus operator",
+    "Try": "a try statement", "With": "a with statement", "Raise": "a raise statement",
+    "FunctionDef": "a nested function", "ClassDef": "a class definition",
+    "Import": "an import", "ImportFrom": "an import", "Global": "a global statement",
+    "Nonlocal": "a nonlocal statement", "Delete": "a del statement", "Assert": "assert",
+    "Match": "a match statement",
+}
+
+
+def _describe(node: ast.AST) -> str:
+    name = type(node).__name__
+    return _DESCRIPTIONS.get(name, f"'{name}'")
+
+
+def build(pyfunc, fdef: ast.FunctionDef, source: SourceInfo, arg_types, pending,
+          resolve) -> Function:
+    """Compile ``fdef`` (the parsed def of ``pyfunc``) for ``arg_types`` into IR."""
+    fe = FrontEnd(pyfunc, fdef, source, arg_types, pending, resolve)
+    fe.body(fdef.body)
+    if fe.cur is not None:
+        fe.line = fdef.body[-1].end_lineno or fdef.lineno
+        fe.stmt_Return(ast.Return(value=None, lineno=fe.line, col_offset=fdef.col_offset,
+                                  end_lineno=fe.line, end_col_offset=fdef.col_offset + 3))
+    fe.f.ret_type = pending.ret_type
+    return fe.f

@@ -1,0 +1,45 @@
+"""Loop-invariant code motion: pure instructions whose operands come from outside a loop
+move to the loop's preheader, so they run once instead of once per iteration.
+
+Requires: SSA, ``f.loops`` as the front end records them (header, preheader, body
+blocks, latch), innermost loops first.  Invalidates: block membership of the
+moved instructions (updated here).
+
+Only ``pure`` ops move (the op table's column): they cannot fail, so running
+one before a loop that might not run, or on a path the loop would not take,
+changes nothing anyone can see.  Phis never move.  The pass repeats over a
+loop until nothing moves, so chains of invariant operations move together;
+inner loops go first, so an outer loop can then lift the same instruction
+further out.
+"""
+
+from __future__ import annotations
+
+from minijit.compiler.ir import OPS, Function, Op
+
+__all__ = ["run"]
+
+
+def run(f: Function) -> None:
+    for header, pre, inner, latch in f.loops:
+        blocks = [f.blocks[b] for b in (header, *inner, latch) if f.blocks[b].ins]
+        pre_block = f.blocks[pre]
+        if not pre_block.ins or not blocks:
+            continue
+        inside = {r for b in blocks for r in b.ins}
+        moved = True
+        while moved:
+            moved = False
+            for block in blocks:
+                keep = []
+                for ref in block.ins:
+                    ins = f.ins[ref]
+                    if (OPS[ins.op].pure and ins.op != Op.PHI
+                            and not any(a in inside for a in ins.args)):
+                        pre_block.ins.insert(len(pre_block.ins) - 1, ref)
+                        ins.block = pre
+                        inside.discard(ref)
+                        moved = True
+                    else:
+                        keep.append(ref)
+                block.ins = keep

@@ -1,0 +1,282 @@
+"""The ``@jit`` decorator: type specialisation, caches, calls, inspection.
+
+``@jit`` wraps a function in a ``Dispatcher``.  Each call looks up the Python
+types of its arguments in a dict; the first call with new types compiles the
+function for them (one machine-code kernel per signature), later calls go
+straight to the kernel.  ``@jit("float64(float64, int64)")`` or fully annotated
+parameters (``a: int, x: float``) compile eagerly, and then only those
+signatures are accepted.
+
+Calls between jitted functions never come back here: the compiler asks
+``_resolve`` for a callee's ``CallTarget`` (compiling it first when needed)
+and emits a direct call through the callee's *cell*, a word holding its body
+address, so mutual recursion works before either side is finished.
+
+How a kernel is called from Python is one function, ``make_entry``: it gets the
+kernel address and the argument and result kinds and returns a Python
+callable.  Today that callable goes through ctypes; the machine-code
+METH_FASTCALL entry replaces it in that one place.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import functools
+
+from minijit.compiler.errors import CompileError
+from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
+from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
+from minijit.memory import allocate
+from minijit.native.status import exception_for
+
+__all__ = ["jit", "Dispatcher", "make_entry", "TYPE_NAMES"]
+
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+#: IR type -> signature name
+TYPE_NAMES = {INT: "int64", FLOAT: "float64", BOOL: "bool", VOID: "void"}
+_BY_NAME = {name: t for t, name in TYPE_NAMES.items()}
+_PY_TYPES = {int: INT, float: FLOAT, bool: BOOL}
+_CTYPES = {INT: ctypes.c_int64, FLOAT: ctypes.c_double, BOOL: ctypes.c_bool}
+
+
+def make_entry(kernel_address: int, arg_kinds: tuple[int, ...], result_kind: int):
+    """A Python callable for the kernel at ``kernel_address``.
+
+    Convention (``minijit.native.status``): ``int32 status = kernel(void *result,
+    args...)``; ints and bools in integer registers after the result pointer,
+    floats in xmm0-7; on status 0 the result (int64, float64, or one byte for
+    bool) is stored through ``result``; otherwise ``exception_for(status)`` is
+    raised.  ``arg_kinds`` and ``result_kind`` are IR types (INT, FLOAT, BOOL,
+    VOID); arguments arrive already checked and converted.
+    """
+    proto = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p,
+                             *(_CTYPES[k] for k in arg_kinds))
+    cfunc = proto(kernel_address)
+    result_type = _CTYPES.get(result_kind)
+    if result_type is None:
+        def call_void(*args):
+            status = cfunc(None, *args)
+            if status:
+                raise exception_for(status)
+            return None
+        return call_void
+
+    def call(*args):
+        result = result_type()
+        status = cfunc(ctypes.byref(result), *args)
+        if status:
+            raise exception_for(status)
+        return result.value
+
+    return call
+
+
+class _Pending:
+    """A signature being compiled: its return type is known before its code is."""
+
+    __slots__ = ("ret_type",)
+
+    def __init__(self, ret_type: int | None = None) -> None:
+        self.ret_type = ret_type
+
+
+class _Kernel:
+    """One compiled signature: code, cell, entry, and what inspection shows."""
+
+    __slots__ = ("types", "block", "cell", "entry", "compiled", "pending")
+
+    def signature(self) -> str:
+        args = ", ".join(TYPE_NAMES[t] for t in self.types)
+        return f"{TYPE_NAMES[self.compiled.ret_type]}({args})"
+
+
+def _arg_type(value: object) -> int | None:
+    return _PY_TYPES.get(type(value))
+
+
+class Dispatcher:
+    """A jitted function: call it like the original; inspect with ``signatures``,
+    ``ir()``, ``asm()``; the original is ``py_func``."""
+
+    def __init__(self, py_func, signatures: list[str] | None = None) -> None:
+        if not callable(py_func) or not hasattr(py_func, "__code__"):
+            raise TypeError(f"@jit decorates a Python function, not {type(py_func).__name__}")
+        self.py_func = py_func
+        functools.update_wrapper(self, py_func)
+        self._kernels: dict[tuple[int, ...], _Kernel] = {}
+        self._by_pytypes: dict[tuple[type, ...], object] = {}
+        self._pending: dict[tuple[int, ...], tuple[_Pending, ctypes.c_uint64]] = {}
+        self._explicit: list[tuple[tuple[int, ...], int | None]] | None = None
+        declared = signatures if signatures else self._annotated()
+        if declared:
+            self._explicit = [self._parse(s) if isinstance(s, str) else s for s in declared]
+            for types, ret in self._explicit:
+                self._compile(types, ret)
+
+    # -- signatures ------------------------------------------------------------------------
+    def _parse(self, text: str) -> tuple[tuple[int, ...], int | None]:
+        from minijit.native.signature import parse_signature
+
+        sig = parse_signature(text)
+        names = [str(sig.restype)] + [str(a) for a in sig.argtypes]
+        bad = [n for n in names[1:] if n not in _BY_NAME or n == "void"]
+        if bad or names[0] not in _BY_NAME:
+            raise TypeError(f"@jit signature {text!r}: types must be int64, float64 or bool "
+                            f"(and void for the result), not {(bad or names[:1])[0]}")
+        nparams = self.py_func.__code__.co_argcount
+        if len(sig.argtypes) != nparams:
+            raise TypeError(f"@jit signature {text!r} has {len(sig.argtypes)} argument types "
+                            f"but {self.py_func.__name__}() takes {nparams}")
+        return tuple(_BY_NAME[n] for n in names[1:]), _BY_NAME[names[0]]
+
+    def _annotated(self) -> list | None:
+        code = self.py_func.__code__
+        params = code.co_varnames[:code.co_argcount]
+        notes = getattr(self.py_func, "__annotations__", {})
+        if not params or not all(p in notes for p in params):
+            return None
+        types = []
+        for p in params:
+            note = notes[p]
+            name = note if isinstance(note, str) else getattr(note, "__name__", "")
+            if name not in ANNOTATION_TYPES or name == "None":
+                raise TypeError(f"parameter '{p}' of {self.py_func.__name__}() is annotated "
+                                f"{name or note!r}; @jit understands int, float and bool")
+            types.append(ANNOTATION_TYPES[name])
+        ret = notes.get("return")
+        ret_name = ret if isinstance(ret, str) else getattr(ret, "__name__", "None")
+        return [(tuple(types), ANNOTATION_TYPES.get(ret_name) if "return" in notes else None)]
+
+    @property
+    def signatures(self) -> list[str]:
+        return [k.signature() for k in self._kernels.values()]
+
+    # -- compiling -------------------------------------------------------------------------
+    def _compile(self, types: tuple[int, ...], declared_ret: int | None = None) -> _Kernel:
+        from minijit.compiler.driver import compile_function
+
+        kernel = self._kernels.get(types)
+        if kernel is not None:
+            return kernel
+        pending = _Pending(declared_ret)
+        cell = ctypes.c_uint64(0)
+        self._pending[types] = (pending, cell)
+        try:
+            compiled = compile_function(self.py_func, types, (self, types), pending,
+                                        _resolve)
+        finally:
+            del self._pending[types]
+        if declared_ret is not None and compiled.ret_type != declared_ret:
+            raise CompileError(
+                f"{self.py_func.__name__}() returns {TYPE_NAMES[compiled.ret_type]} but its "
+                f"signature declares {TYPE_NAMES[declared_ret]}",
+                self.py_func.__code__.co_filename, self.py_func.__code__.co_firstlineno)
+        kernel = _Kernel()
+        kernel.types = types
+        kernel.compiled = compiled
+        kernel.pending = pending
+        kernel.block = allocate(compiled.code)
+        kernel.cell = cell
+        cell.value = kernel.block.address + compiled.body_offset
+        kernel.entry = make_entry(kernel.block.address, types, compiled.ret_type)
+        self._kernels[types] = kernel
+        return kernel
+
+    def _target(self, types: tuple[int, ...], node) -> CallTarget:
+        name = self.py_func.__name__
+        if types in self._pending:
+            pending, cell = self._pending[types]
+            return CallTarget(name, (self, types), ctypes.addressof(cell), pending)
+        if self._explicit is not None and types not in self._kernels:
+            raise CompileError(f"{name}() has no compiled signature for arguments "
+                               f"({', '.join(TYPE_NAMES[t] for t in types)}); it accepts "
+                               f"{', '.join(self.signatures)}")
+        kernel = self._compile(types)
+        return CallTarget(name, (self, types), ctypes.addressof(kernel.cell), kernel.pending)
+
+    # -- calling ---------------------------------------------------------------------------
+    def __call__(self, *args):
+        entry = self._by_pytypes.get(tuple(map(type, args)))
+        if entry is not None:
+            for v in args:
+                if type(v) is int and not INT64_MIN <= v <= INT64_MAX:
+                    raise _int_overflow(v)
+            return entry(*args)
+        return self._slow_call(args)
+
+    def _slow_call(self, args: tuple):
+        nparams = self.py_func.__code__.co_argcount
+        if len(args) != nparams:
+            raise TypeError(f"{self.py_func.__name__}() takes {nparams} positional "
+                            f"argument{'s' if nparams != 1 else ''} but {len(args)} "
+                            f"{'were' if len(args) != 1 else 'was'} given")
+        types = []
+        for i, v in enumerate(args):
+            t = _arg_type(v)
+            if t is None:
+                raise TypeError(f"{self.py_func.__name__}() argument {i + 1} is "
+                                f"{type(v).__name__}; compiled code accepts "
+                                f"{self._accepted(i)}")
+            if t == INT and not INT64_MIN <= v <= INT64_MAX:
+                raise _int_overflow(v)
+            types.append(t)
+        types = tuple(types)
+        kernel = self._kernels.get(types)
+        if kernel is None:
+            if self._explicit is not None:
+                raise TypeError(f"{self.py_func.__name__}() has no compiled signature for "
+                                f"({', '.join(TYPE_NAMES[t] for t in types)}); it accepts "
+                                f"{', '.join(self.signatures)}")
+            kernel = self._compile(types)
+        self._by_pytypes[tuple(map(type, args))] = kernel.entry
+        return kernel.entry(*args)
+
+    def _accepted(self, index: int) -> str:
+        if self._explicit is None:
+            return "int, float and bool"
+        names = sorted({TYPE_NAMES[types[index]] for types, _ in self._explicit})
+        return " or ".join(names)
+
+    # -- inspection ------------------------------------------------------------------------
+    def _kernel_for(self, signature: str | None) -> _Kernel:
+        if not self._kernels:
+            raise ValueError(f"{self.py_func.__name__}() has not been compiled yet: call it "
+                             "or give @jit a signature")
+        if signature is None:
+            return next(iter(self._kernels.values()))
+        for kernel in self._kernels.values():
+            if kernel.signature() == signature:
+                return kernel
+        raise KeyError(f"no compiled signature {signature!r}; have {self.signatures}")
+
+    def ir(self, signature: str | None = None) -> str:
+        """The optimised IR of one compiled signature (the first by default)."""
+        return self._kernel_for(signature).compiled.ir
+
+    def asm(self, signature: str | None = None) -> str:
+        """The machine code of one compiled signature, annotated with source lines."""
+        from minijit.compiler.listing import annotated_listing
+
+        kernel = self._kernel_for(signature)
+        return annotated_listing(kernel.compiled, kernel.block.address, self.py_func)
+
+    def __repr__(self) -> str:
+        return f"<jit {self.py_func.__qualname__} {self.signatures}>"
+
+
+def _int_overflow(value: int) -> OverflowError:
+    return OverflowError(f"int argument {value} does not fit in a signed 64-bit integer")
+
+
+def _resolve(obj: object, types: tuple[int, ...], node) -> CallTarget | None:
+    return obj._target(types, node) if isinstance(obj, Dispatcher) else None
+
+
+def jit(func=None, /, *signatures: str):
+    """Compile a function to machine code: ``@jit``, ``@jit("int64(int64)")``."""
+    if isinstance(func, str):
+        sigs = [func, *signatures]
+        return lambda f: Dispatcher(f, sigs)
+    if func is None:
+        return lambda f: Dispatcher(f, list(signatures) or None)
+    return Dispatcher(func)
