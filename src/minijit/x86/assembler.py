@@ -30,7 +30,7 @@ from typing import Sequence
 
 from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, encode, select
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import Label, Mem, Reg, REGISTERS
+from minijit.x86.registers import REGISTERS, Address, Label, Mem, Reg
 from minijit.x86.table import CONDITIONS, CONDITION_ALIASES
 
 __all__ = ["Assembler", "NOPS", "nop_padding"]
@@ -201,7 +201,7 @@ class Assembler:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
         try:
-            ops = _rewrite(mnemonic, ops)
+            mnemonic, ops = _rewrite(mnemonic, ops)
             form = select(mnemonic, ops)
             if form.rel_size:
                 self._branch(mnemonic, ops)
@@ -359,17 +359,38 @@ _R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx",
         else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
 
 
-def _rewrite(mnemonic: str, ops: tuple) -> tuple:
-    """Shorter equivalents chosen on purpose (what GNU as picks with -O1).
+_MOV_SIZE = {"movq": 64, "movd": 32}
+
+
+def _sized(op: object, size: int) -> object:
+    """An unsized memory operand given ``size``; anything else unchanged."""
+    if type(op) is Mem and op.size == 0:
+        return Mem(size, Address(op.base, op.index, op.scale, op.disp, op.label))
+    return op
+
+
+def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
+    """Equivalent instructions chosen on purpose, as ``(mnemonic, ops)``.
 
     ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
-    zero-extends): five bytes instead of seven or ten.
+    zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
+    ``xchg rax, rax`` is ``nop`` (90), as GNU as encodes it.  Like GNU as, ``imul r,
+    imm`` means ``imul r, r, imm``, and ``movq``/``movd`` between general registers,
+    memory and immediates (no vector register) mean ``mov``.
     """
-    if mnemonic == "mov" and len(ops) == 2 and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
-        reg = ops[0]
-        if type(reg) is Reg and reg.kind == "r64":
-            return (_R32[reg], ops[1])
-    return ops
+    if len(ops) == 2 and type(ops[0]) is Reg:
+        if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
+            if ops[0].kind == "r64":
+                return mnemonic, (_R32[ops[0]], ops[1])
+        elif mnemonic == "xchg" and ops[0] is ops[1] and ops[0].name == "rax":
+            return "nop", ()
+        elif mnemonic == "imul" and type(ops[1]) is int:
+            return mnemonic, (ops[0], ops[0], ops[1])
+    if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
+            type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
+        size = _MOV_SIZE[mnemonic]
+        return _rewrite("mov", tuple(_sized(op, size) for op in ops))
+    return mnemonic, ops
 
 
 def _two_byte_vex(mnemonic: str, ops: tuple, code: bytes) -> bytes:

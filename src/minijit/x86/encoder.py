@@ -26,6 +26,9 @@ from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MEM_SIZED, Form, fo
 __all__ = ["INDEX", "select", "encode", "encode_fields", "describe_kinds", "canonical"]
 
 AMBIGUOUS = "ambiguous"
+# Unsized memory operands these take default to this size (as in GNU as): the stack
+# and indirect branches work on 64-bit words.
+DEFAULT_MEMORY_SIZE = {"push": 64, "pop": 64, "call": 64, "jmp": 64}
 SCALE_BITS = {1: 0, 2: 1, 4: 2, 8: 3}
 MNEMONIC_ALIASES: dict[str, str] = {}
 for _alias, _cond in CONDITION_ALIASES.items():
@@ -65,7 +68,9 @@ def _build_index() -> dict[str, dict[tuple, object]]:
         out: dict[tuple, object] = {}
         for key, cands in table.items():
             if "m" in key and len({f.mem_size for f, _ in cands}) > 1:
-                out[key] = AMBIGUOUS
+                size = DEFAULT_MEMORY_SIZE.get(mnemonic)
+                cands = [c for c in cands if c[0].mem_size == size]
+                out[key] = tuple(cands) if cands else AMBIGUOUS
             else:
                 out[key] = tuple(cands)
         frozen[mnemonic] = out
@@ -136,7 +141,7 @@ def select(mnemonic: str, ops: Sequence[object]) -> Form:
         why = _accepts(form, ops)
         if why is None:
             return form
-        reason = reason or why
+        reason = why
     raise AsmError(f"no form for {describe_kinds(kinds)}: {reason}")
 
 
@@ -148,6 +153,9 @@ def _no_form_message(mnemonic: str, kinds: tuple) -> str:
     sizes = {k for k in kinds if k in ("r8", "r16", "r32", "r64")}
     if mems > 1:
         hint = " (at most one operand may be memory)"
+    elif kinds and kinds[-1] in ("r16", "r32", "r64", "r8") and any(
+            f.mnemonic == name and "CL" in f.operands for f in forms()):
+        hint = " (a count in a register must be cl)"
     elif len(sizes) > 1:
         hint = " (operand sizes differ)"
     shown = "; ".join(signatures[:24]) + ("; ..." if len(signatures) > 24 else "")

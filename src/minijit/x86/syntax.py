@@ -1,5 +1,257 @@
-"""Placeholder, replaced by the text front end."""
+"""The text front end: GNU as's ``.intel_syntax noprefix`` dialect onto the builder.
+
+``assemble(source)`` reads one statement per line and calls the same
+``Assembler`` methods a program would, so text and builder give the same bytes.
+Grammar (``;`` and ``#`` start comments)::
+
+    line      := {name ':'} [directive | instruction]
+    instruction := mnemonic [operand {',' operand}]
+    operand   := register | number | name
+               | [size ['ptr']] '[' address ']'
+    address   := term {('+' | '-') term}
+    term      := register ['*' scale] | scale '*' register | number | name
+    size      := byte | word | dword | qword | tbyte | xmmword | ymmword | zmmword
+    number    := ['-'] (decimal | 0x hex | 0b binary | 0o octal)
+    directive := .byte/.word/.short/.long/.int/.quad/.float/.single/.double values
+               | .p2align n | .balign n | .align n
+               | .intel_syntax noprefix | .text | .globl/.global name (accepted, no effect)
+
+A ``name`` operand is a label: a branch target, or with ``rip`` a rip-relative
+address.  Operand texts without labels are parsed once and cached.
+"""
+
+from __future__ import annotations
+
+import re
+
+from minijit.x86.assembler import Assembler
+from minijit.x86.errors import AsmError
+from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Mem, Reg
+
+__all__ = ["assemble", "parse_operand"]
+
+_NAME = re.compile(r"[A-Za-z_.$][\w.$]*\Z")
+_TERM = re.compile(r"\s*([+-]?)\s*([^+\-\s][^+\-]*?)\s*(?=[+-]|\Z)")
+_OPERAND_CACHE: dict[str, object] = {}
+_IGNORED = {".text", ".globl", ".global", ".intel_syntax", ".section", ".type", ".size"}
+_DATA = {".byte": "db", ".word": "dw", ".short": "dw", ".value": "dw", ".long": "dd",
+         ".int": "dd", ".quad": "dq", ".float": "dd", ".single": "dd", ".double": "dq"}
+
+
+def _number(text: str) -> int | None:
+    try:
+        return int(text, 0)
+    except ValueError:
+        return None
+
+
+class _Names:
+    """The labels of one source text, created on first mention."""
+
+    __slots__ = ("asm", "labels", "first_use", "line")
+
+    def __init__(self, asm: Assembler) -> None:
+        self.asm = asm
+        self.labels: dict[str, Label] = {}
+        self.first_use: dict[str, int] = {}
+        self.line = 0
+
+    def get(self, name: str) -> Label:
+        label = self.labels.get(name)
+        if label is None:
+            label = self.labels[name] = self.asm.label(name)
+            self.first_use[name] = self.line
+        return label
+
+
+def _address(text: str, names: _Names | None) -> tuple[Address, bool]:
+    """Parse the inside of brackets; the flag says whether a label was used."""
+    base = index = label = None
+    scale, disp = 1, 0
+    body = text.strip()
+    if not body:
+        raise AsmError("empty brackets")
+    pos = 0
+    uses_label = False
+    for match in _TERM.finditer(body):
+        if match.start() != pos:
+            break
+        pos = match.end()
+        sign, term = match.group(1), match.group(2).replace(" ", "")
+        if not term:
+            raise AsmError(f"malformed address [{text}]")
+        if "*" in term:
+            left, _, right = term.partition("*")
+            left, right = left.lower(), right.lower()
+            reg, factor = (left, right) if left in REGISTERS else (right, left)
+            if reg not in REGISTERS or sign == "-":
+                raise AsmError(f"malformed scaled index {term!r} in [{text}]")
+            if index is not None:
+                raise AsmError(f"two index registers in [{text}]")
+            index, scale = REGISTERS[reg], _number(factor)
+            if scale is None:
+                raise AsmError(f"scale {factor!r} is not a number in [{text}]")
+            continue
+        reg = REGISTERS.get(term.lower())
+        if reg is not None:
+            if sign == "-":
+                raise AsmError(f"a register cannot be subtracted in [{text}]")
+            if base is None:
+                base = reg
+            elif index is None:
+                index = reg
+            else:
+                raise AsmError(f"too many registers in [{text}]")
+            continue
+        value = _number(term)
+        if value is not None:
+            disp += -value if sign == "-" else value
+            continue
+        if _NAME.match(term) and names is not None and sign != "-" and label is None:
+            label = names.get(term)
+            uses_label = True
+            continue
+        raise AsmError(f"cannot read {term!r} in address [{text}]")
+    if pos != len(body):
+        raise AsmError(f"malformed address [{text}]")
+    return Address(base, index, scale, disp, label), uses_label
+
+
+def parse_operand(text: str, names: _Names | None = None) -> object:
+    """One operand: a register, an integer, a memory operand or (with names) a label."""
+    cached = _OPERAND_CACHE.get(text)
+    if cached is not None:
+        return cached
+    t = text.strip()
+    lower = t.lower()
+    result: object
+    uses_label = False
+    if lower in REGISTERS:
+        result = REGISTERS[lower]
+    elif "[" in t or "]" in t:
+        head, bracket, rest = t.partition("[")
+        if not bracket or not rest.endswith("]") or "[" in rest or rest.count("]") != 1:
+            raise AsmError(f"malformed brackets in {t!r}")
+        words = head.lower().split()
+        if words[-1:] == ["ptr"]:
+            words.pop()
+        if len(words) > 1 or (words and words[0] not in SIZES):
+            raise AsmError(f"unknown size keyword {head.strip()!r} (use byte/word/dword/"
+                           "qword/tbyte/xmmword/ymmword/zmmword ptr)")
+        address, uses_label = _address(rest[:-1], names)
+        result = Mem(SIZES[words[0]].bits if words else 0, address)
+    else:
+        value = _number(t)
+        if value is not None:
+            result = value
+        elif _NAME.match(t) and names is not None:
+            return names.get(t)
+        else:
+            raise AsmError(f"cannot read operand {t!r}")
+    if not uses_label:
+        _OPERAND_CACHE[text] = result
+    return result
+
+
+def _split_operands(text: str) -> list[str]:
+    if not text:
+        return []
+    parts = text.split(",")
+    if any(not p.strip() for p in parts):
+        raise AsmError(f"empty operand in {text!r}")
+    return parts
+
+
+def _directive(asm: Assembler, word: str, args: str) -> None:
+    if word in _IGNORED:
+        if word == ".intel_syntax" and args.strip() not in ("noprefix", ""):
+            raise AsmError(".intel_syntax: only noprefix is supported")
+        return
+    if word in _DATA:
+        values = []
+        for item in _split_operands(args):
+            item = item.strip()
+            value: int | float | None = _number(item)
+            if value is None or word in (".float", ".single", ".double"):
+                try:
+                    value = float(item)
+                except ValueError:
+                    raise AsmError(f"{word}: cannot read value {item!r}") from None
+            values.append(value)
+        getattr(asm, _DATA[word])(*values)
+        return
+    if word in (".p2align", ".balign", ".align"):
+        n = _number(args.split(",")[0].strip())
+        if n is None:
+            raise AsmError(f"{word}: cannot read {args.strip()!r}")
+        asm.align(1 << n if word == ".p2align" else n)
+        return
+    raise AsmError(f"unknown directive {word!r}")
+
+
+def _statement(asm: Assembler, names: _Names, text: str) -> None:
+    while True:
+        colon = text.find(":")
+        if colon < 0 or "[" in text[:colon]:
+            break
+        name = text[:colon].strip()
+        if not _NAME.match(name) or name.lower() in REGISTERS:
+            raise AsmError(f"bad label name {name!r}")
+        label = names.get(name)
+        asm.bind(label)
+        text = text[colon + 1:].strip()
+    if not text:
+        return
+    head, _, rest = text.partition(" ")
+    word = head.lower()
+    if word[0] == ".":
+        _directive(asm, word, rest)
+        return
+    method = getattr(Assembler, word + "_" if word in ("and", "or", "not") else word, None)
+    if method is None or word.startswith("_") or word in _NOT_MNEMONICS:
+        raise AsmError(f"unknown mnemonic {head!r}")
+    ops = [parse_operand(p, names) for p in _split_operands(rest.strip())]
+    method(asm, *ops)
+
+
+_NOT_MNEMONICS = {"label", "bind", "align", "emit", "assemble", "offset", "jcc", "setcc",
+                  "cmovcc", "db", "dw", "dd", "dq"}
 
 
 def assemble(source: str, address: int = 0) -> bytes:
-    raise NotImplementedError
+    """Machine code for ``source`` in GNU as's Intel syntax (``address``: load address).
+
+    Raises AsmError naming the line, its text and what is wrong.
+    """
+    asm = Assembler()
+    names = _Names(asm)
+    number = 0
+    for number, line in enumerate(source.splitlines(), 1):
+        cut = len(line)
+        for mark in (";", "#"):
+            at = line.find(mark)
+            if 0 <= at < cut:
+                cut = at
+        text = line[:cut].strip()
+        if not text:
+            continue
+        names.line = number
+        try:
+            _statement(asm, names, text)
+        except AsmError as error:
+            raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
+    try:
+        return asm.assemble(address)
+    except AsmError as error:
+        message = str(error)
+        for name, line in names.first_use.items():
+            if repr(name) in message or message.startswith(name):
+                raise AsmError(f"line {line}: {message}") from None
+        raise
+
+
+def _strip_text(message: str, text: str) -> str:
+    """Drop the builder's own ``mnemonic operands:`` prefix (the line already says it)."""
+    head = message.split(": ", 1)
+    return head[1] if len(head) == 2 and text.lower().startswith(head[0].split(" ")[0]) else \
+        message

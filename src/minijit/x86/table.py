@@ -54,6 +54,10 @@ kinds, earlier forms are preferred (this is how the encoder picks the short
       displacement relative to the end of the instruction; ``/is4``: a register
       in the high four bits of an immediate byte.
 
+    - ``MR`` / ``MVR`` (last, optional): the operand order when the rules below
+      cannot tell (register-only forms): ``MR`` puts the first operand in ModRM.rm
+      and the second in ModRM.reg; ``MVR`` puts them in rm, vvvv, reg.
+
     Three-byte fixed sequences like ``0F AE F0`` (mfence) are just opcode bytes.
 
 Which operand goes where (``Form.roles``) follows from the specs and the encoding,
@@ -133,6 +137,7 @@ def _gp_entries() -> list[tuple[str, str, str]]:
             add(("mov", f"{r}, {imm}", f"{w}{0xB0 + 8 * b:02X}+r {code}"))
             add(("mov", f"{rm}, {imm}", f"{w}{0xC6 + b:02X} /0 {code}"))
         add(("test", f"{rm}, {r}", f"{w}{0x84 + b:02X} /r"))
+        add(("test", f"{r}, m{size}", f"{w}{0x84 + b:02X} /r"))  # GNU as takes both orders
         add(("test", f"{ACC[size]}, {imm}", f"{w}{0xA8 + b:02X} {code}"))
         add(("test", f"{rm}, {imm}", f"{w}{0xF6 + b:02X} /0 {code}"))
         for digit, op in ((2, "not"), (3, "neg"), (4, "mul"), (5, "imul"), (6, "div"),
@@ -143,6 +148,7 @@ def _gp_entries() -> list[tuple[str, str, str]]:
         for digit, op in ((0, "rol"), (1, "ror"), (2, "rcl"), (3, "rcr"), (4, "shl"),
                           (5, "shr"), (4, "sal"), (7, "sar")):
             add((op, f"{rm}, 1", f"{w}{0xD0 + b:02X} /{digit}"))
+            add((op, rm, f"{w}{0xD0 + b:02X} /{digit}"))  # GNU as: one operand shifts by 1
             add((op, f"{rm}, CL", f"{w}{0xD2 + b:02X} /{digit}"))
             add((op, f"{rm}, imm8", f"{w}{0xC0 + b:02X} /{digit} ib"))
     add(("movabs", "r64, imm64", "REX.W B8+r io"))
@@ -165,9 +171,8 @@ def _gp_entries() -> list[tuple[str, str, str]]:
         add(("lea", f"{r}, m", f"{w}8D /r"))
         add(("movzx", f"{r}, r/m8", f"{w}0F B6 /r"))
         add(("movsx", f"{r}, r/m8", f"{w}0F BE /r"))
-        if size != 16:
-            add(("movzx", f"{r}, r/m16", f"{w}0F B7 /r"))
-            add(("movsx", f"{r}, r/m16", f"{w}0F BF /r"))
+        add(("movzx", f"{r}, r/m16", f"{w}0F B7 /r"))
+        add(("movsx", f"{r}, r/m16", f"{w}0F BF /r"))
         for cc, cond in enumerate(CONDITIONS):
             add((f"cmov{cond}", f"{r}, {rm}", f"{w}0F {0x40 + cc:02X} /r"))
         for op, reg_op, digit in (("bt", 0xA3, 4), ("bts", 0xAB, 5), ("btr", 0xB3, 6),
@@ -185,6 +190,10 @@ def _gp_entries() -> list[tuple[str, str, str]]:
     add(("cmpxchg", "r/m8, r8", "0F B0 /r"))
     add(("xadd", "r/m8, r8", "0F C0 /r"))
     add(("movsxd", "r64, r/m32", "REX.W 63 /r"))
+    add(("movsxd", "r32, r/m32", "63 /r"))
+    add(("movsx", "r64, r/m32", "REX.W 63 /r"))  # GNU as: movsx from 32 bits is movsxd
+    add(("movsx", "r32, r/m32", "63 /r"))
+    add(("movsxd", "r16, r/m32", "66 63 /r"))  # GNU as's operands for the 66 form
     add(("bswap", "r32", "0F C8+r"))
     add(("bswap", "r64", "REX.W 0F C8+r"))
     # push/pop default to 64-bit operands in long mode: no REX.W.
@@ -303,7 +312,7 @@ def _sse_entries() -> list[tuple[str, str, str]]:
     add(("movd", "xmm, r/m32", "66 0F 6E /r"))
     add(("movd", "r/m32, xmm", "66 0F 7E /r"))
     add(("movd", "xmm, r64", "66 REX.W 0F 6E /r"))
-    add(("movd", "r64, xmm", "66 REX.W 0F 7E /r"))
+    add(("movd", "r64, xmm", "66 REX.W 0F 7E /r MR"))
     add(("movq", "xmm, xmm/m64", "F3 0F 7E /r"))
     add(("movq", "xmm/m64, xmm", "66 0F D6 /r"))
     add(("movq", "xmm, r/m64", "66 REX.W 0F 6E /r"))
@@ -494,7 +503,7 @@ class Form:
 
     __slots__ = ("mnemonic", "operands", "encoding", "kinds", "fixed", "roles", "prefix",
                  "rex_w", "opcode", "plus_r", "modrm", "digit", "imm_size", "rel_size",
-                 "is4", "vex", "evex", "size", "sext", "mem_size", "index", "mvr",
+                 "is4", "vex", "evex", "size", "sext", "mem_size", "index", "mvr", "op_en",
                  "reg_i", "rm_i", "v_i", "imm_i", "is4_i", "byte_regs", "imm_lo", "imm_hi")
 
     def __init__(self, mnemonic: str, operands: str, encoding: str, index: int) -> None:
@@ -520,6 +529,7 @@ class Form:
         self.is4 = False
         self.vex = self.evex = None
         self.mvr = False
+        self.op_en = None
         for tok in tokens:
             if tok == "REX.W":
                 self.rex_w = 1
@@ -532,7 +542,7 @@ class Form:
                     self.vex = fields
                 else:
                     self.evex = fields
-            elif tok in ("66", "F2", "F3") and not opcode:
+            elif tok in ("66", "F2", "F3") and not opcode and self.vex is None:
                 prefix.append(int(tok, 16))
             elif tok == "/r":
                 self.modrm = True
@@ -546,8 +556,9 @@ class Form:
                 self.imm_size = IMM_BYTES[tok]
             elif tok in ("cb", "cd"):
                 self.rel_size = IMM_BYTES[tok]
-            elif tok == "MVR":
-                self.mvr = True
+            elif tok in ("MVR", "MR"):
+                self.mvr = tok == "MVR"
+                self.op_en = tok
             elif tok.endswith("+r"):
                 self.plus_r = True
                 opcode.append(int(tok[:-2], 16))
@@ -579,8 +590,10 @@ class Form:
                 order = ["reg", "vvvv", "is4"] if self.digit is None else ["vvvv"]
                 for i, role in zip(rest, order):
                     roles[i] = role
-            elif self.mvr:
+            elif self.op_en == "MVR":
                 roles[regs[0]], roles[regs[1]], roles[regs[2]] = "rm", "vvvv", "reg"
+            elif self.op_en == "MR":
+                roles[regs[0]], roles[regs[1]] = "rm", "reg"
             elif self.digit is not None:
                 roles[regs[-1]] = "rm"
                 if len(regs) > 1:

@@ -1,0 +1,189 @@
+"""GNU as is the oracle: the whole corpus, through the builder and the text front end,
+must give GNU as's bytes, with zero differences.
+
+The corpus is assembled by one ``as`` run: each line follows its own label, and the
+label addresses (from ``nm``) cut ``.text`` (from ``objcopy``) into per-line bytes.
+One deliberate difference is allowed and checked: ``mov r64, imm`` with
+0 <= imm < 2**32 is encoded as ``mov r32, imm32``, which is what GNU as emits with
+``-O1``; those lines are compared with an ``as -O1`` run instead.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+import subprocess
+import tempfile
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from minijit.x86 import AsmError, assemble
+from minijit.x86.assembler import Assembler
+from minijit.x86.corpus import MEMORY, SAMPLES, branch_program, corpus
+from minijit.x86.syntax import parse_operand
+
+TOOLS = ("as", "nm", "objcopy")
+pytestmark = pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS),
+                                reason="GNU binutils (as, nm, objcopy) not installed")
+
+
+def gnu_as(lines: list[str], *flags: str) -> tuple[list[bytes | None], dict[int, str]]:
+    """Per-line bytes from one GNU as run, and its error message per failed line index."""
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "c.s")
+        obj = os.path.join(tmp, "c.o")
+        binary = os.path.join(tmp, "c.bin")
+        with open(src, "w") as f:
+            f.write(".intel_syntax noprefix\n")
+            for i, line in enumerate(lines):
+                f.write(f"L{i}:\n{line}\n")
+            f.write(f"L{len(lines)}:\n")
+        run = subprocess.run(["as", "--64", *flags, "-o", obj, src], capture_output=True,
+                             text=True)
+        errors = {}
+        # A warning (an immediate truncated to fit) counts as a rejection: we refuse
+        # what GNU as would silently change.
+        for m in re.finditer(r":(\d+): (?:Error|Warning): (.*)", run.stderr):
+            errors[(int(m.group(1)) - 3) // 2] = m.group(2)
+        if run.returncode != 0:
+            return [None] * len(lines), errors
+        subprocess.run(["objcopy", "-O", "binary", "-j", ".text", obj, binary], check=True)
+        with open(binary, "rb") as f:
+            text = f.read()
+        symbols = subprocess.run(["nm", obj], capture_output=True, text=True, check=True).stdout
+    at = {}
+    for entry in symbols.split("\n"):
+        parts = entry.split()
+        if len(parts) == 3 and parts[2].startswith("L"):
+            at[int(parts[2][1:])] = int(parts[0], 16)
+    return [text[at[i]:at[i + 1]] for i in range(len(lines))], errors
+
+
+def ours(line: str) -> bytes:
+    return assemble(line)
+
+
+def builder(line: str) -> bytes:
+    """The same instruction through the builder API, operands parsed one by one."""
+    mnemonic, _, rest = line.partition(" ")
+    ops = [parse_operand(p) for p in rest.split(",")] if rest else []
+    a = Assembler()
+    a.emit(mnemonic, *ops)
+    return a.assemble()
+
+
+def _shortened_mov(line: str) -> bool:
+    m = re.fullmatch(r"movq? (r\w+), (\S+)", line)
+    if not m or parse_operand(m.group(1)).kind != "r64":
+        return False
+    value = parse_operand(m.group(2))
+    return type(value) is int and 0 <= value < 1 << 32
+
+
+@pytest.fixture(scope="module")
+def corpus_bytes():
+    lines = corpus()
+    expected, errors = gnu_as(lines)
+    assert not errors, f"GNU as rejects corpus lines: {list(errors.items())[:5]}"
+    return lines, expected
+
+
+def test_corpus_is_large_and_covers_every_form(corpus_bytes):
+    from minijit.x86.table import forms
+
+    lines, _ = corpus_bytes
+    assert len(lines) > 5000
+    mnemonics = {line.split()[0] for line in lines}
+    missing = {f.mnemonic for f in forms() if not f.rel_size} - mnemonics
+    assert not missing
+
+
+def test_text_front_end_matches_gnu_as(corpus_bytes):
+    lines, expected = corpus_bytes
+    got = [ours(line) for line in lines]
+    diffs = [(line, g.hex(), e.hex()) for line, g, e in zip(lines, got, expected)
+             if g != e and not _shortened_mov(line)]
+    assert not diffs, f"{len(diffs)} differences, first: {diffs[:10]}"
+    shortened = [i for i, line in enumerate(lines) if _shortened_mov(line)]
+    optimised, _ = gnu_as([lines[i] for i in shortened], "-O1")
+    for i, want in zip(shortened, optimised):
+        assert got[i] == want and len(got[i]) <= len(expected[i]), lines[i]
+
+
+def test_builder_matches_text_front_end(corpus_bytes):
+    lines, _ = corpus_bytes
+    diffs = [line for line in lines if builder(line) != ours(line)]
+    assert not diffs
+
+
+def test_branch_program_matches_gnu_as():
+    lines = branch_program()
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "b.s")
+        with open(src, "w") as f:
+            f.write(".intel_syntax noprefix\n" + "\n".join(lines) + "\n")
+        subprocess.run(["as", "--64", "-o", src + ".o", src], check=True)
+        subprocess.run(["objcopy", "-O", "binary", "-j", ".text", src + ".o", src + ".bin"],
+                       check=True)
+        with open(src + ".bin", "rb") as f:
+            expected = f.read()
+    assert assemble("\n".join(lines)).hex() == expected.hex()
+
+
+# --- random operands: match GNU as, or both reject -----------------------------------------
+
+MNEMONICS = ["add", "sub", "and", "or", "xor", "cmp", "adc", "sbb", "test", "mov", "xchg",
+             "imul", "shl", "sar", "rol", "lea", "movzx", "movsx", "movsxd", "inc", "neg",
+             "push", "pop", "bt", "bsf", "popcnt", "cmove", "movsd", "addsd", "movq", "movd",
+             "cvtsi2sd", "cvttsd2si", "vaddpd", "vmovaps", "vfmadd231sd", "pxor", "roundsd"]
+REGS = [r for kind in ("r8", "r16", "r32", "r64", "xmm", "ymm") for r in SAMPLES[kind]] + [
+    "ah", "bh", "cl"]
+SIZES = ["byte ptr ", "word ptr ", "dword ptr ", "qword ptr ", "xmmword ptr ", "ymmword ptr ",
+         ""]
+operand = st.one_of(
+    st.sampled_from(REGS),
+    st.builds(lambda s, m: s + m, st.sampled_from(SIZES), st.sampled_from(MEMORY)),
+    st.sampled_from(["0", "1", "-1", "127", "128", "-129", "255", "256", "0x7fffffff",
+                     "0x80000000", "0xffffffff", "-0x80000000", "0x100000000"]),
+)
+instruction = st.builds(
+    lambda m, ops: f"{m} {', '.join(ops)}".strip(),
+    st.sampled_from(MNEMONICS), st.lists(operand, min_size=0, max_size=3))
+
+
+def _accepted_by_both(lines: list[str]) -> tuple[list, list]:
+    """Assemble each line alone with GNU as (in one run, errors map to lines)."""
+    expected, errors = gnu_as(lines)
+    if errors and all(e is None for e in expected):
+        good = [line for i, line in enumerate(lines) if i not in errors]
+        expected_good, more = gnu_as(good)
+        assert not more, more
+        it = iter(expected_good)
+        expected = [None if i in errors else next(it) for i in range(len(lines))]
+    expected = [None if i in errors else e for i, e in enumerate(expected)]
+    return expected, [errors.get(i) for i in range(len(lines))]
+
+
+# Where GNU as is more lenient than the issue allows, we reject on purpose: an
+# immediate wider than its field (GNU as truncates some silently) and a shift count
+# in a register other than cl (GNU as takes rcx/ecx/cx as cl).
+STRICTER = ("out of range", "must be cl")
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(instruction, min_size=20, max_size=20))
+def test_random_operands_match_gnu_as_or_both_reject(lines):
+    expected, errors = _accepted_by_both(lines)
+    for line, want, error in zip(lines, expected, errors):
+        try:
+            got = ours(line)
+        except AsmError as e:
+            assert want is None or any(s in str(e) for s in STRICTER), \
+                f"{line!r}: we reject ({e}), GNU as gives {want.hex()}"
+            continue
+        assert want is not None, f"{line!r}: GNU as rejects ({error}), we give {got.hex()}"
+        if got != want:
+            assert _shortened_mov(line), f"{line!r}: {got.hex()} != GNU as {want.hex()}"
