@@ -178,7 +178,7 @@ def test_int_outside_int64_raises_overflow_naming_the_argument(add, big, positio
     with pytest.raises(OverflowError) as info:
         add(*args)
     assert str(info.value) == (
-        f"add() argument {position + 1}: int does not fit in int64 (a signed 64-bit integer)"
+        f"add() argument {position + 1}: int does not fit in a signed 64-bit integer"
     )
     assert add.__self__.fallback.calls == []
 
@@ -383,6 +383,8 @@ def test_the_entry_is_a_real_builtin_function():
     assert f.__self__.specialisations[0].arg_kinds == ("int64",)
     assert f.__self__.code == f.__self__.block.code
     assert f.__self__.address == f.__self__.block.address
+    with pytest.raises(AttributeError):
+        f.__self__.fallback = print  # the code holds the fallback's address
     bare = make_entry([], Recorder(), "bare")
     assert bare.__doc__ is None and bare.__module__ is None
 

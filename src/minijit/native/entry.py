@@ -105,6 +105,8 @@ FLOAT_ARG_REGS = (xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7)
 TYPE_REGS = {"int64": r8, "float64": r9, "bool": r10}
 #: caller-saved register holding Py_True while bool arguments are unboxed
 TRUE_REG = r10
+#: the OverflowError message for an int argument outside int64
+OVERFLOW = "{name}() argument {position}: int does not fit in a signed 64-bit integer"
 
 _API = {
     name: capi.function_address(name)
@@ -412,7 +414,7 @@ class Entry(ModuleType):
 
     def __init__(self, name: str, fallback: Callable, doc: str | None) -> None:
         super().__init__(f"minijit.entry.{name}")
-        self.fallback = fallback
+        self._fallback = fallback
         self._name = ctypes.create_string_buffer(name.encode())
         self._doc = None if doc is None else ctypes.create_string_buffer(doc.encode())
         self.method = capi.PyMethodDef(
@@ -426,6 +428,11 @@ class Entry(ModuleType):
     @property
     def specialisations(self) -> tuple[Specialisation, ...]:
         return self._versions[-1].specialisations
+
+    @property
+    def fallback(self) -> Callable:
+        """Read-only: the machine code holds its address."""
+        return self._fallback
 
     @property
     def block(self) -> CodeBlock:
@@ -445,10 +452,7 @@ class Entry(ModuleType):
         name = self._name.value.decode()
         nargs = max((len(spec.arg_kinds) for spec in specs), default=0)
         messages = [
-            ctypes.create_string_buffer(
-                f"{name}() argument {j + 1}: int does not fit in int64 (a signed 64-bit "
-                "integer)".encode()
-            )
+            ctypes.create_string_buffer(OVERFLOW.format(name=name, position=j + 1).encode())
             for j in range(nargs)
         ]
         code = _Writer(specs, self.fallback, messages, capi.INLINE_INCREF).write()
