@@ -97,9 +97,13 @@ class Relocation:
     def type_name(self) -> str:
         return RELOCATION_NAMES.get(self.type, f"R_X86_64_{self.type}")
 
+    @property
+    def target(self) -> str:
+        """What is patched in, as objdump writes it: ``puts-0x4``."""
+        return f"{self.symbol}{self.addend:+#x}" if self.addend else self.symbol
+
     def __str__(self) -> str:
-        addend = f"{self.addend:+#x}" if self.addend else ""
-        return f"{self.type_name}\t{self.symbol}{addend}"
+        return f"{self.type_name} {self.target}"
 
 
 class ElfFile:
