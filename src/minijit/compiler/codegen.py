@@ -33,7 +33,7 @@ import struct
 import minijit.x86 as x86
 from minijit.compiler import libm
 from minijit.compiler.ir import (
-    BIG_TRUEDIV, BOOL, COMPLEX_POW, DOMAIN, FLOAT, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV,
+    BOOL, COMPLEX_POW, DOMAIN, FLOAT, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV,
     FLOAT_ZERO_MOD, INF_TO_INT, INT, INT_OVERFLOW, INT_ZERO_DIV, INT_ZERO_MOD, NAN_TO_INT,
     NEG_POW, NEG_SHIFT, RANGE, RECURSION, VOID, ZERO_DIV, ZERO_NEG_POW, Function, Op,
 )
@@ -260,12 +260,12 @@ class CodeGen:
                 else:
                     EMIT[ins.op](self, ref, ins)
         self.epilogue_code()
+        while self.slow:  # slow paths may ask for more status stubs: stubs come last
+            self.slow.pop(0)()
         for code, label in self.stubs.items():
             self.a.bind(label)
             self.a.mov(eax, code)
             self.a.jmp(self.epilogue)
-        while self.slow:
-            self.slow.pop(0)()
         self.a.align(8)
         for key, label in self.pool.items():
             self.a.bind(label)
@@ -726,7 +726,8 @@ class CodeGen:
         self.load(r11, base)
         self.load(rcx, exponent)
         a.test(rcx, rcx)
-        a.jcc("s", self.stub(NEG_POW))
+        negative = a.label()
+        a.jcc("s", negative)
         a.mov(rax, 1)
         a.bind(loop)
         a.test(rcx, rcx)
@@ -746,6 +747,14 @@ class CodeGen:
         if d is not rax:
             a.mov(d, rax)
         self.store(ref, d)
+
+        def negative_exponent() -> None:  # CPython: 0 ** -n divides by zero, else a float
+            a.bind(negative)
+            a.test(r11, r11)
+            a.jcc("e", self.stub(ZERO_NEG_POW))
+            a.jmp(self.stub(NEG_POW))
+
+        self.slow.append(negative_exponent)
 
     # -- floats ----------------------------------------------------------------------------
     def fbinary(self, ref, ins, method) -> None:
@@ -787,25 +796,98 @@ class CodeGen:
         self.fbinary(ref, ins, self.a.divsd)
 
     def op_itruediv(self, ref, ins) -> None:
-        """int / int: exact when both convert to float exactly (then IEEE division is
-        the correctly rounded quotient, as CPython computes it); loud otherwise."""
+        """int / int, correctly rounded as CPython's long_true_divide.  When both ints
+        convert to float exactly, IEEE division is that rounding; otherwise the slow
+        path divides the magnitudes as 128-bit integers, scaled so the quotient has
+        60-61 bits, folds the remainder into a sticky bit, rounds once (cvtsi2sd) and
+        scales back by an exact power of two."""
         a = self.a
         left, right = ins.args
+        slow, back = a.label(), a.label()
         self.load(r11, right)
         a.test(r11, r11)
         a.jcc("e", self.stub(ZERO_DIV))
-        d = self.dest(ref, xmm15)
-        for reg, value in ((r11, right), (rax, left)):
-            self.load(reg, value)
+        self.load(rax, left)
+        for reg in (r11, rax):
             a.cvtsi2sd(xmm14, reg)
             a.cvttsd2si(rcx, xmm14)
             a.cmp(rcx, reg)
-            a.jcc("ne", self.stub(BIG_TRUEDIV))
-            if reg is r11:
-                a.movsd(qword[rsp], xmm14)
-        a.cvtsi2sd(d, rax)
-        a.divsd(d, qword[rsp])
+            a.jcc("ne", slow)
+        a.cvtsi2sd(xmm14, r11)
+        a.cvtsi2sd(xmm15, rax)
+        a.divsd(xmm15, xmm14)
+        a.bind(back)
+        d = self.dest(ref, xmm15)
+        if d is not xmm15:
+            a.movapd(d, xmm15)
         self.store(ref, d)
+        self.slow.append(lambda: self.exact_int_division(slow, back))
+
+    def exact_int_division(self, slow, back) -> None:
+        """rax / r11 (r11 != 0) into xmm15, exactly rounded; uses [rsp] for the sign."""
+        a = self.a
+        rdx_, rcx_ = rdx, rcx
+        small_k, scaled, divided, positive = a.label(), a.label(), a.label(), a.label()
+        zero = a.label()
+        a.bind(slow)
+        a.mov(rcx_, rax)
+        a.xor(rcx_, r11)
+        a.mov(qword[rsp], rcx_)  # sign of the quotient in bit 63
+        for reg in (rax, r11):  # magnitudes (2**63 stays correct as an unsigned value)
+            a.mov(rcx_, reg)
+            a.neg(rcx_)
+            a.cmovcc("ns", reg, rcx_)
+        a.test(rax, rax)
+        a.jcc("e", zero)
+        a.bsr(rcx_, rax)
+        a.bsr(rdx_, r11)
+        a.sub(rdx_, rcx_)
+        a.add(rdx_, 60)  # k = 60 - bitlen(a) + bitlen(b), in [-3, 123]
+        a.mov(qword[rsp + 8], rdx_)
+        a.jcc("ns", small_k)
+        a.mov(rcx_, rdx_)  # k < 0: the divisor is tiny, shift it up instead
+        a.neg(rcx_)
+        a.shl(r11, cl)
+        a.xor(rdx_, rdx_)
+        a.jmp(divided)
+        a.bind(small_k)
+        a.cmp(rdx_, 64)
+        a.jcc("l", scaled)
+        a.lea(rcx_, qword[rdx_ - 64])  # k >= 64: high word a << (k - 64), low word 0
+        a.mov(rdx_, rax)
+        a.shl(rdx_, cl)
+        a.xor(rax, rax)
+        a.jmp(divided)
+        a.bind(scaled)  # 0 <= k < 64: high word (a >> 1) >> (63 - k), low word a << k
+        a.mov(rcx_, 63)
+        a.sub(rcx_, rdx_)
+        a.mov(rdx_, rax)
+        a.shr(rdx_, 1)
+        a.shr(rdx_, cl)
+        a.mov(rcx_, qword[rsp + 8])
+        a.shl(rax, cl)
+        a.bind(divided)
+        a.div(r11)
+        a.neg(rdx_)  # sticky bit: carry set iff the remainder is non-zero
+        a.sbb(rcx_, rcx_)
+        a.and_(rcx_, 1)
+        a.or_(rax, rcx_)
+        a.cvtsi2sd(xmm15, rax)
+        a.mov(rax, 1023)
+        a.sub(rax, qword[rsp + 8])
+        a.shl(rax, 52)
+        a.movq(xmm14, rax)  # 2 ** -k
+        a.mulsd(xmm15, xmm14)
+        a.bind(positive)
+        a.mov(rax, qword[rsp])
+        a.test(rax, rax)
+        a.jcc("ns", back)
+        a.movsd(xmm14, self.bits_const(SIGN_BIT))
+        a.xorpd(xmm15, xmm14)
+        a.jmp(back)
+        a.bind(zero)
+        a.xorpd(xmm15, xmm15)
+        a.jmp(positive)
 
     def op_fneg(self, ref, ins) -> None:
         self.sign_op(ref, ins, self.a.xorpd, SIGN_BIT)

@@ -39,7 +39,7 @@ TYPE_NAMES = {VOID: "None", INT: "int", FLOAT: "float", BOOL: "bool"}
 ZERO_DIV, INT_ZERO_DIV, INT_ZERO_MOD, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV = 1, 2, 3, 4, 5
 FLOAT_ZERO_MOD, ZERO_NEG_POW, INT_OVERFLOW, DOMAIN, RANGE = 6, 7, 8, 9, 10
 NEG_SHIFT, NAN_TO_INT, INF_TO_INT, RECURSION = 11, 12, 13, 14
-NEG_POW, COMPLEX_POW, BIG_TRUEDIV, RANGE_STEP = 16, 17, 18, 19
+NEG_POW, COMPLEX_POW, RANGE_STEP = 16, 17, 19
 
 
 class Op(IntEnum):
@@ -125,7 +125,7 @@ _TABLE: dict[Op, tuple[str, tuple[int, ...]]] = {
     Op.IXOR: (_P + _C, ()),
     Op.ISHL: ("", (NEG_SHIFT, INT_OVERFLOW)),
     Op.ISHR: ("", (NEG_SHIFT,)),
-    Op.IPOW: ("", (NEG_POW, INT_OVERFLOW)),
+    Op.IPOW: ("", (ZERO_NEG_POW, NEG_POW, INT_OVERFLOW)),
     Op.IABS: ("", (INT_OVERFLOW,)),
     Op.FADD: (_P + _C, ()),
     Op.FSUB: (_P, ()),
@@ -136,7 +136,7 @@ _TABLE: dict[Op, tuple[str, tuple[int, ...]]] = {
     Op.FNEG: (_P, ()),
     Op.FABS: (_P, ()),
     Op.FPOW: ("", (ZERO_NEG_POW, COMPLEX_POW, RANGE)),
-    Op.ITRUEDIV: ("", (ZERO_DIV, BIG_TRUEDIV)),
+    Op.ITRUEDIV: ("", (ZERO_DIV,)),
     Op.ICMP: (_P, ()),
     Op.FCMP: (_P, ()),
     Op.MCMP: (_P, ()),

@@ -43,7 +43,6 @@ STATUS: dict[int, tuple[type[BaseException], str]] = {
     # failures with no CPython counterpart: loud, never silently different
     16: (ValueError, "negative exponent in int ** int: CPython would return a float"),
     17: (ValueError, "negative number to a fractional power: CPython would return a complex"),
-    18: (OverflowError, "int true division with an operand beyond 2**53 is not compiled"),
     19: (ValueError, "range() arg 3 must not be zero"),
 }
 
