@@ -389,6 +389,33 @@ def test_the_entry_is_a_real_builtin_function():
     assert bare.__doc__ is None and bare.__module__ is None
 
 
+def test_listing_disassembles_the_code_and_names_every_address(add):
+    text = add.__self__.listing()
+    lines = text.splitlines()
+    names = [
+        "&PyLong_Type",
+        "PyLong_AsLongLong",
+        "PyErr_Occurred",
+        "kernel int64(int64, int64)",
+        "PyLong_FromLongLong",
+        "fallback Recorder",
+        "PyObject_Vectorcall",
+        "STATUS table",
+        "PyExc_OverflowError",
+        "PyExc_SystemError",
+        "'compiled code returned unknown status",
+        "'add() argument 2: int does not fit in a signed 64-bit integer'",
+    ]
+    for name in names:
+        assert f"# {name}" in text
+    assert "(bad)" not in text
+    assert lines[0].startswith(f"{add.__self__.address:#x}:")
+    assert all("  # " in line for line in lines if "movabs" in line)
+    assert sum(len(bytes.fromhex(line.split(":", 1)[1][:34])) for line in lines) == len(
+        add.__self__.code
+    )
+
+
 # --- update ------------------------------------------------------------------------------
 
 

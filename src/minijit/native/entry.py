@@ -103,6 +103,8 @@ INT_ARG_REGS = (rsi, rdx, rcx, r8, r9)
 FLOAT_ARG_REGS = (xmm0, xmm1, xmm2, xmm3, xmm4, xmm5, xmm6, xmm7)
 #: during dispatch: argument kind -> register holding its type object's address
 TYPE_REGS = {"int64": r8, "float64": r9, "bool": r10}
+#: argument kind -> the C name of its type object, for listings
+TYPE_NAMES = {"int64": "&PyLong_Type", "float64": "&PyFloat_Type", "bool": "&PyBool_Type"}
 #: caller-saved register holding Py_True while bool arguments are unboxed
 TRUE_REG = r10
 #: the OverflowError message for an int argument outside int64
@@ -171,6 +173,14 @@ class Specialisation:
             raise ValueError(f"kernel_address must be a positive int address, not {address!r}")
 
 
+def _signature(spec: Specialisation) -> str:
+    return f"{spec.result_kind}({', '.join(spec.arg_kinds)})"
+
+
+def _describe(obj: object) -> str:
+    return getattr(obj, "__qualname__", None) or type(obj).__name__
+
+
 def _placements(kinds: Sequence[str]) -> list:
     """Where System V puts each argument after the result pointer: a register or a stack index."""
     ints, floats = iter(INT_ARG_REGS), iter(FLOAT_ARG_REGS)
@@ -214,6 +224,7 @@ class _Writer:
         self.status_label = self.a.label()
         self.null_label = self.a.label()
         self.cold: list[Callable[[], None]] = []
+        self.names: dict[int, str] = {}
 
     def write(self) -> bytes:
         a = self.a
@@ -222,7 +233,7 @@ class _Writer:
         used = {kind for spec in self.specs for kind in spec.arg_kinds}
         for kind, reg in TYPE_REGS.items():
             if kind in used:
-                a.mov(reg, id(ARG_KINDS[kind]))
+                self.const(reg, id(ARG_KINDS[kind]), TYPE_NAMES[kind])
         specs = sorted(self.specs, key=lambda spec: len(spec.arg_kinds))
         for nargs, group in groupby(specs, key=lambda spec: len(spec.arg_kinds)):
             next_count = a.label()
@@ -236,17 +247,22 @@ class _Writer:
             self.specialisation(group[-1], self.fallback_label)
             a.bind(next_count)
         a.bind(self.fallback_label)
-        a.mov(rdi, id(self.fallback))
-        a.mov(rax, _API["PyObject_Vectorcall"])
+        self.const(rdi, id(self.fallback), f"fallback {_describe(self.fallback)}")
+        self.const(rax, _API["PyObject_Vectorcall"], "PyObject_Vectorcall")
         a.jmp(rax)
         for emit in self.cold:
             emit()
         self.errors()
         return a.assemble()
 
+    def const(self, reg: object, value: int, name: str) -> None:
+        """``mov reg, value`` for an address, remembering its name for ``Entry.listing``."""
+        self.names[value] = name
+        self.a.mov(reg, value)
+
     def call(self, name: str) -> None:
         """Call a C API function through r11, which leaves rax (and al) free for arguments."""
-        self.a.mov(r11, _API[name])
+        self.const(r11, _API[name], name)
         self.a.call(r11)
 
     def specialisation(self, spec: Specialisation, mismatch: object) -> None:
@@ -267,7 +283,7 @@ class _Writer:
                 slots[j] = 8 * (stack_args + len(slots))
                 self.unbox_int(j, slots[j])
         if "bool" in spec.arg_kinds:
-            a.mov(TRUE_REG, id(True))
+            self.const(TRUE_REG, id(True), "Py_True")
         # Stack arguments first: they go through rax, which the register loads need too.
         ordered = sorted(enumerate(places), key=lambda item: not isinstance(item[1], int))
         for j, place in ordered:
@@ -278,7 +294,7 @@ class _Writer:
                 self.load(spec.arg_kinds[j], j, slots.get(j), place)
         result = 8 * (stack_args + len(slots))
         a.lea(rdi, qword[rsp + result])
-        a.mov(rax, spec.kernel_address)
+        self.const(rax, spec.kernel_address, f"kernel {_signature(spec)}")
         a.call(rax)
         a.test(eax, eax)
         a.jne(self.status_label)
@@ -304,7 +320,8 @@ class _Writer:
             a.test(rax, rax)
             a.mov(rax, -1)  # the value really was -1 when no error is set
             a.je(back)
-            a.mov(rsi, ctypes.addressof(self.overflow_messages[j]))
+            message = self.overflow_messages[j]
+            self.const(rsi, ctypes.addressof(message), repr(message.value.decode()))
             a.jmp(self.overflow_label)
 
         self.cold.append(cold)
@@ -342,12 +359,12 @@ class _Writer:
         """A new reference to None: inline on 3.10/3.11, ``Py_IncRef`` where objects can be immortal."""
         a = self.a
         if self.inline_incref:
-            a.mov(rax, id(None))
+            self.const(rax, id(None), "Py_None")
             a.add(qword[rax + capi.OB_REFCNT], 1)
             return
-        a.mov(rdi, id(None))
+        self.const(rdi, id(None), "Py_None")
         self.call("Py_IncRef")
-        a.mov(rax, id(None))
+        self.const(rax, id(None), "Py_None")
 
     def errors(self) -> None:
         """Shared cold paths; each runs inside a specialisation's frame and returns NULL."""
@@ -355,7 +372,7 @@ class _Writer:
         unknown = a.label()
         # OverflowError with the message in rsi (from an int argument's check).
         a.bind(self.overflow_label)
-        a.mov(rdi, id(OverflowError))
+        self.const(rdi, id(OverflowError), "PyExc_OverflowError")
         self.call("PyErr_SetString")
         a.jmp(self.null_label)
         # A kernel's non-zero status in eax: STATUS[eax], or SystemError for unknown codes.
@@ -364,7 +381,7 @@ class _Writer:
         a.ja(unknown)
         a.mov(ecx, eax)
         a.shl(ecx, 4)
-        a.mov(r10, ctypes.addressof(_STATUS_TABLE))
+        self.const(r10, ctypes.addressof(_STATUS_TABLE), "STATUS table")
         a.add(rcx, r10)
         a.mov(rdi, qword[rcx])
         a.test(rdi, rdi)
@@ -374,8 +391,8 @@ class _Writer:
         a.jmp(self.null_label)
         a.bind(unknown)
         a.mov(edx, eax)
-        a.mov(rdi, id(SystemError))
-        a.mov(rsi, ctypes.addressof(_UNKNOWN_STATUS))
+        self.const(rdi, id(SystemError), "PyExc_SystemError")
+        self.const(rsi, ctypes.addressof(_UNKNOWN_STATUS), repr(_UNKNOWN_STATUS.value.decode()))
         a.xor(eax, eax)  # PyErr_Format is variadic: al = number of vector registers used
         self.call("PyErr_Format")
         a.bind(self.null_label)
@@ -401,13 +418,14 @@ class _Version:
     block: CodeBlock
     specialisations: tuple[Specialisation, ...]
     messages: list[ctypes.Array]
+    names: dict[int, str]  # address -> what it is, for listings
 
 
 class Entry(ModuleType):
     """The ``__self__`` of an entry's builtin function: owns what its machine code uses.
 
-    ``name``, ``fallback``, ``specialisations`` (the current list), ``code``
-    (the current machine code, for disassembly) and ``address``.  A module
+    ``fallback``, ``specialisations`` (the current list), ``code``, ``address``
+    and ``block`` (the current machine code), and ``listing()``, its disassembly.  A module
     object, because CPython prints a builtin whose ``__self__`` is a module as
     ``<built-in function NAME>``.
     """
@@ -446,6 +464,20 @@ class Entry(ModuleType):
     def address(self) -> int:
         return self._versions[-1].block.address
 
+    def listing(self) -> str:
+        """The current machine code, disassembled, each address constant named."""
+        from minijit.x86 import disassemble
+
+        version = self._versions[-1]
+        lines = []
+        for ins in disassemble(version.block.code, version.block.address):
+            text = f"{ins.address:#x}:  {ins.bytes.hex(' '):<32} {ins}"
+            value = ins.operands[-1] if ins.operands else ""
+            if value.startswith("0x") and int(value, 16) in version.names:
+                text += f"  # {version.names[int(value, 16)]}"
+            lines.append(text)
+        return "\n".join(lines)
+
     def install(self, specialisations: Sequence[Specialisation]) -> None:
         """Generate code for ``specialisations`` and make the function run it from now on."""
         specs = _checked(specialisations)
@@ -455,8 +487,8 @@ class Entry(ModuleType):
             ctypes.create_string_buffer(OVERFLOW.format(name=name, position=j + 1).encode())
             for j in range(nargs)
         ]
-        code = _Writer(specs, self.fallback, messages, capi.INLINE_INCREF).write()
-        version = _Version(allocate(code), specs, messages)
+        writer = _Writer(specs, self.fallback, messages, capi.INLINE_INCREF)
+        version = _Version(allocate(writer.write()), specs, messages, writer.names)
         self._versions.append(version)
         self.method.ml_meth = version.block.address
 
