@@ -21,3 +21,12 @@ globals().update({name: size for name, size in SIZES.items() if name != "ptr"})
 __all__ = ["Assembler", "AsmError", "assemble", "disassemble", "Instruction", "Label", "Mem",
            "Reg"]
 __all__ += list(REGISTERS) + [name for name in SIZES if name != "ptr"]
+
+
+def __getattr__(name: str) -> object:
+    # The disassembler is imported on first use: assembling does not need it.
+    if name == "disassemble":
+        from minijit.x86.decoder import disassemble
+
+        return disassemble
+    raise AttributeError(f"module 'minijit.x86' has no attribute {name!r}")

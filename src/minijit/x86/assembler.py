@@ -16,10 +16,11 @@ has a rel8 form starts short; each pass computes label addresses and grows the
 branches whose target is out of rel8 reach to rel32, until nothing changes (sizes
 only grow, so this ends).  Then the pieces are joined and fixups patched.
 
-Speed: each mnemonic method keeps a cache from operand tuples made of registers and
-integers to their bytes, so a repeated ``add(rax, rcx)`` is a dict hit and a
-bytearray append.  (An integral float or a bool operand equal to a cached integer
-hits that integer's entry and encodes the same value.)
+Speed: each mnemonic method keeps a cache from operand tuples (registers, integers,
+memory operands by value) to their bytes, so a repeated ``add(rax, rcx)`` or
+``mov(rax, qword[rsp + 8])`` is a dict hit and a bytearray append.  (An integral
+float or a bool operand equal to a cached integer hits that integer's entry and
+encodes the same value.)
 """
 
 from __future__ import annotations
@@ -33,7 +34,7 @@ from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, Address, Label, Mem, Reg
 from minijit.x86.table import CONDITIONS, CONDITION_ALIASES
 
-__all__ = ["Assembler", "NOPS", "nop_padding"]
+__all__ = ["Assembler", "NOPS", "nop_padding", "clear_caches"]
 
 CACHE_LIMIT = 1 << 14
 
@@ -197,37 +198,39 @@ class Assembler:
     def cmovcc(self, cond: str, dest: object, src: object) -> None:
         self.emit("cmov" + _condition(cond), dest, src)
 
-    def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
+    def _encode(self, mnemonic: str, ops: tuple, cache: dict, table: dict,
+                rewrite: bool) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
         try:
-            mnemonic, ops = _rewrite(mnemonic, ops)
-            form = select(mnemonic, ops)
+            if rewrite:
+                mnemonic, ops = _rewrite(mnemonic, ops)
+                table = INDEX[mnemonic]
+            form = select(mnemonic, ops, table)
             if form.rel_size:
                 self._branch(mnemonic, ops)
                 return None
             code = encode(form, ops)
-            if code[:1] == b"\xc4" and form.vex[2] == 1 and not form.rex_w:
+            if code[0] == 0xC4 and form.vex[2] == 1 and not form.rex_w:
                 code = _two_byte_vex(mnemonic, ops, code)
         except AsmError as error:
             raise AsmError(f"{instruction_text(mnemonic, ops)}: {error}") from None
-        label = None
         for op in ops:
             if type(op) is Mem and op.label is not None:
-                label = op
-        if label is not None:
-            if label.base is None or label.base.kind != "rip":
-                raise AsmError(f"{instruction_text(mnemonic, ops)}: a label in a memory "
-                               "operand needs rip as base ([rip + label])")
-            self._check_label(label.label)
-            end = len(self._buf) + len(code)
-            disp_pos = end - 4 - form.imm_size
-            self._items.append(Fixup(end, disp_pos, label.label, label.disp,
-                                     instruction_text(mnemonic, ops)))
-            return code
-        if len(cache) < CACHE_LIMIT and all(type(op) is Reg or type(op) is int for op in ops):
+                self._fixup(mnemonic, ops, op, form, code)
+                return code
+        if len(cache) < CACHE_LIMIT:
             cache[key] = code
         return code
+
+    def _fixup(self, mnemonic: str, ops: tuple, mem: Mem, form, code: bytes) -> None:
+        text = instruction_text(mnemonic, ops)
+        if mem.base is None or mem.base.kind != "rip":
+            raise AsmError(f"{text}: a label in a memory operand needs rip as base "
+                           "([rip + label])")
+        self._check_label(mem.label)
+        end = len(self._buf) + len(code)
+        self._items.append(Fixup(end, end - 4 - form.imm_size, mem.label, mem.disp, text))
 
     def _branch(self, mnemonic: str, ops: tuple) -> None:
         target = ops[0]
@@ -374,7 +377,8 @@ def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
 
     ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
     zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
-    ``xchg rax, rax`` is ``nop`` (90), as GNU as encodes it.  Like GNU as, ``imul r,
+    ``xchg rax, rax`` is ``nop`` (90) and ``int 3`` is ``int3`` (CC), as GNU as
+    encodes them.  Like GNU as, ``imul r,
     imm`` means ``imul r, r, imm``, and ``movq``/``movd`` between general registers,
     memory and immediates (no vector register) mean ``mov``.
     """
@@ -386,6 +390,8 @@ def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
             return "nop", ()
         elif mnemonic == "imul" and type(ops[1]) is int:
             return mnemonic, (ops[0], ops[0], ops[1])
+    if mnemonic == "int" and ops == (3,) and type(ops[0]) is int:
+        return "int3", ()
     if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
             type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
         size = _MOV_SIZE[mnemonic]
@@ -410,13 +416,25 @@ def _method_name(mnemonic: str) -> str:
     return mnemonic + "_" if keyword.iskeyword(mnemonic) else mnemonic
 
 
+REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
+
+
 def _make_method(mnemonic: str):
+    """The builder method for ``mnemonic``: a cache hit, else the slow path.
+
+    The cache maps operand tuples (registers, integers, memory operands compare by
+    value) to bytes; branches and label references are never cached.
+    """
     cache: dict[tuple, bytes] = {}
+    CACHES.append(cache)
+    name = canonical(mnemonic)
+    table = INDEX[name]
+    rewrite = name in REWRITTEN
 
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
         if code is None:
-            code = self._encode(mnemonic, ops, cache)
+            code = self._encode(name, ops, cache, table, rewrite)
             if code is None:
                 return
         self._buf += code
@@ -424,6 +442,15 @@ def _make_method(mnemonic: str):
     method.__name__ = method.__qualname__ = _method_name(mnemonic)
     method.__doc__ = f"Emit ``{mnemonic}`` (see minijit.x86.table for its forms)."
     return method
+
+
+CACHES: list[dict] = []
+
+
+def clear_caches() -> None:
+    """Forget every cached encoding (to measure the encoder itself)."""
+    for cache in CACHES:
+        cache.clear()
 
 
 def _install() -> None:

@@ -122,12 +122,19 @@ def _accepts(form: Form, ops: Sequence[object]) -> str | None:
     return None
 
 
-def select(mnemonic: str, ops: Sequence[object]) -> Form:
-    """The table form that encodes ``mnemonic ops``, or AsmError saying why none does."""
-    table = INDEX.get(canonical(mnemonic))
+def select(mnemonic: str, ops: Sequence[object], table: dict | None = None) -> Form:
+    """The table form that encodes ``mnemonic ops``, or AsmError saying why none does.
+
+    ``table`` is ``INDEX[canonical(mnemonic)]`` when the caller has it at hand.
+    """
     if table is None:
-        raise AsmError(f"unknown mnemonic {mnemonic!r}")
-    kinds = tuple(kind_of(op) for op in ops)
+        table = INDEX.get(canonical(mnemonic))
+        if table is None:
+            raise AsmError(f"unknown mnemonic {mnemonic!r}")
+    try:
+        kinds = tuple([op.kind if type(op) is not int else "imm" for op in ops])
+    except AttributeError:
+        kinds = tuple(kind_of(op) for op in ops)
     cands = table.get(kinds)
     if cands is None:
         raise AsmError(_no_form_message(mnemonic, kinds))

@@ -63,6 +63,7 @@ class Label:
     """A position in the code, bound with ``Assembler.bind``; ``name`` is for messages."""
 
     __slots__ = ("name", "owner", "index", "bound")
+    kind = "rel"
 
     def __init__(self, name: str, owner: object = None, index: int = -1) -> None:
         self.name = name
@@ -139,9 +140,13 @@ class Address:
 
 
 class Mem:
-    """A memory operand: an address and an access size in bits (0: unsized)."""
+    """A memory operand: an address and an access size in bits (0: unsized).
 
-    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label")
+    Equal and hashing by value (its fields are fixed once made), so the builder's
+    encoding caches recognise ``qword[rsp + 8]`` made twice.
+    """
+
+    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label", "key", "hash")
 
     def __init__(self, size: int, address: Address) -> None:
         self.size = size
@@ -151,6 +156,14 @@ class Mem:
         self.scale = address.scale
         self.disp = address.disp
         self.label = address.label
+        self.key = (size, self.base, self.index, self.scale, self.disp, self.label)
+        self.hash = hash(self.key)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Mem and self.key == other.key
+
+    def __hash__(self) -> int:
+        return self.hash
 
     def __repr__(self) -> str:
         keyword = SIZE_NAMES.get(self.size, "")

@@ -189,7 +189,9 @@ def _directive(asm: Assembler, word: str, args: str) -> None:
     raise AsmError(f"unknown directive {word!r}")
 
 
-def _statement(asm: Assembler, names: _Names, text: str) -> None:
+def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
+    """Assemble one statement; return ``(method, ops)`` if it may be cached by its text."""
+    labelled = False
     while True:
         colon = text.find(":")
         if colon < 0 or "[" in text[:colon]:
@@ -199,47 +201,63 @@ def _statement(asm: Assembler, names: _Names, text: str) -> None:
             raise AsmError(f"bad label name {name!r}")
         label = names.get(name)
         asm.bind(label)
+        labelled = True
         text = text[colon + 1:].strip()
     if not text:
-        return
+        return None
     head, _, rest = text.partition(" ")
     word = head.lower()
     if word[0] == ".":
         _directive(asm, word, rest)
-        return
+        return None
     method = getattr(Assembler, word + "_" if word in ("and", "or", "not") else word, None)
     if method is None or word.startswith("_") or word in _NOT_MNEMONICS:
         raise AsmError(f"unknown mnemonic {head!r}")
-    ops = [parse_operand(p, names) for p in _split_operands(rest.strip())]
+    before = len(names.labels)
+    ops = tuple([parse_operand(p, names) for p in _split_operands(rest.strip())])
     method(asm, *ops)
+    if labelled or len(names.labels) != before or any(type(op) is Label for op in ops) or \
+            any(type(op) is Mem and op.label is not None for op in ops):
+        return None
+    return method, ops
 
 
 _NOT_MNEMONICS = {"label", "bind", "align", "emit", "assemble", "offset", "jcc", "setcc",
                   "cmovcc", "db", "dw", "dd", "dq"}
 
 
+_LINE_CACHE: dict[str, tuple] = {}
+LINE_CACHE_LIMIT = 1 << 16
+
+
 def assemble(source: str, address: int = 0) -> bytes:
     """Machine code for ``source`` in GNU as's Intel syntax (``address``: load address).
 
-    Raises AsmError naming the line, its text and what is wrong.
+    Raises AsmError naming the line, its text and what is wrong.  Lines without
+    labels are parsed once: the parsed (method, operands) is cached by line text.
     """
     asm = Assembler()
     names = _Names(asm)
-    number = 0
+    cache = _LINE_CACHE
     for number, line in enumerate(source.splitlines(), 1):
-        cut = len(line)
-        for mark in (";", "#"):
-            at = line.find(mark)
-            if 0 <= at < cut:
-                cut = at
-        text = line[:cut].strip()
+        entry = cache.get(line)
+        if entry is not None:
+            entry[0](asm, *entry[1])
+            continue
+        text = line
+        if ";" in line or "#" in line:
+            cut = min(at for at in (line.find(";"), line.find("#"), len(line)) if at >= 0)
+            text = line[:cut]
+        text = text.strip()
         if not text:
             continue
         names.line = number
         try:
-            _statement(asm, names, text)
+            entry = _statement(asm, names, text)
         except AsmError as error:
             raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
+        if entry is not None and len(cache) < LINE_CACHE_LIMIT:
+            cache[line] = entry
     try:
         return asm.assemble(address)
     except AsmError as error:

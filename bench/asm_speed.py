@@ -1,0 +1,143 @@
+"""Assembler throughput on the whole instruction corpus (``minijit.x86.corpus``).
+
+``python bench/asm_speed.py [--repeat N]`` prints one row per measurement;
+``run(repeat)`` returns the rows for ``bench/run.py``.  Each number is the median
+of ``repeat`` runs over the whole corpus:
+
+- builder: the ``Assembler`` methods called with operands made beforehand, then
+  ``assemble()``; instructions per second.  *cold*: the encoding caches are cleared
+  before each run, so every instruction goes through form selection and encoding;
+  *warm*: the caches are filled by a previous run, as in a compiler that emits the
+  same instructions again (the same registers, the same stack slots).
+- text: ``minijit.x86.assemble`` on the corpus as one source; lines per second,
+  cold (all caches cleared: every line parsed and encoded) and warm.
+- keystone-engine on the same text, for the lines it accepts (it rejects a few GNU
+  as spellings), and iced-x86 if installed; a missing peer is a row with a note.
+"""
+
+from __future__ import annotations
+
+import argparse
+import statistics
+import time
+from collections.abc import Callable
+
+from minijit.x86 import assemble
+from minijit.x86 import syntax
+from minijit.x86.assembler import Assembler, clear_caches
+from minijit.x86.corpus import corpus
+from minijit.x86.syntax import parse_operand
+
+TARGETS = {"builder": 1_000_000, "text": 300_000}
+
+
+def _median_rate(work: Callable[[], None], count: int, repeat: int,
+                 before: Callable[[], None] | None = None) -> float:
+    times = []
+    for _ in range(repeat):
+        if before is not None:
+            before()
+        start = time.perf_counter()
+        work()
+        times.append(time.perf_counter() - start)
+    return count / statistics.median(times)
+
+
+def _clear_all() -> None:
+    clear_caches()
+    syntax._LINE_CACHE.clear()
+    syntax._OPERAND_CACHE.clear()
+
+
+def _builder_work(lines: list[str]) -> Callable[[], None]:
+    calls = []
+    for line in lines:
+        mnemonic, _, rest = line.partition(" ")
+        name = mnemonic + "_" if mnemonic in ("and", "or", "not") else mnemonic
+        ops = tuple(parse_operand(p) for p in rest.split(",")) if rest else ()
+        calls.append((getattr(Assembler, name), ops))
+
+    def work() -> None:
+        a = Assembler()
+        for method, ops in calls:
+            method(a, *ops)
+        a.assemble()
+
+    return work
+
+
+def _keystone(lines: list[str], repeat: int) -> dict:
+    try:
+        import keystone
+    except ImportError:
+        return {"tool": "keystone-engine", "note": "not installed (pip install keystone-engine)"}
+    ks = keystone.Ks(keystone.KS_ARCH_X86, keystone.KS_MODE_64)
+    accepted = []
+    for line in lines:
+        try:
+            ks.asm(line)
+        except keystone.KsError:
+            continue
+        accepted.append(line)
+    source = "\n".join(accepted)
+    rate = _median_rate(lambda: ks.asm(source), len(accepted), repeat)
+    return {"tool": "keystone-engine (text)", "lines": len(accepted), "per second": rate,
+            "note": f"{len(lines) - len(accepted)} corpus lines it rejects are left out"}
+
+
+def _iced() -> dict:
+    try:
+        import iced_x86  # noqa: F401
+    except ImportError:
+        return {"tool": "iced-x86", "note": "not installed"}
+    return {"tool": "iced-x86", "note": "installed, but it has no Intel-syntax parser and its "
+                                        "encoder takes per-form Instruction objects: not measured"}
+
+
+def run(repeat: int = 5) -> list[dict]:
+    """One row per measurement: tool, count, per second, ratio to keystone, target."""
+    lines = corpus()
+    source = "\n".join(lines)
+    build = _builder_work(lines)
+    rows = [
+        {"tool": "minijit builder, cold caches", "lines": len(lines),
+         "per second": _median_rate(build, len(lines), repeat, _clear_all),
+         "target": TARGETS["builder"]},
+        {"tool": "minijit builder, warm caches", "lines": len(lines),
+         "per second": _median_rate(build, len(lines), repeat, build),
+         "target": TARGETS["builder"]},
+        {"tool": "minijit text, cold caches", "lines": len(lines),
+         "per second": _median_rate(lambda: assemble(source), len(lines), repeat, _clear_all),
+         "target": TARGETS["text"]},
+        {"tool": "minijit text, warm caches", "lines": len(lines),
+         "per second": _median_rate(lambda: assemble(source), len(lines), repeat),
+         "target": TARGETS["text"]},
+    ]
+    peer = _keystone(lines, repeat)
+    rows += [peer, _iced()]
+    if "per second" in peer:
+        for row in rows[:4]:
+            row["vs keystone"] = row["per second"] / peer["per second"]
+    return rows
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
+    args = parser.parse_args()
+    for row in run(args.repeat):
+        parts = [row["tool"]]
+        if "per second" in row:
+            parts.append(f"{row['per second']:,.0f}/s over {row['lines']:,} lines")
+        if "vs keystone" in row:
+            parts.append(f"{row['vs keystone']:.2f}x keystone")
+        if "target" in row:
+            met = "meets" if row["per second"] >= row["target"] else "below"
+            parts.append(f"{met} target {row['target']:,}/s")
+        if "note" in row:
+            parts.append(row["note"])
+        print(" | ".join(parts))
+
+
+if __name__ == "__main__":
+    main()
