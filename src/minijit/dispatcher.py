@@ -23,7 +23,6 @@ from __future__ import annotations
 import ctypes
 import functools
 
-from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
 from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
 from minijit.memory import allocate
@@ -36,6 +35,7 @@ INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 TYPE_NAMES = {INT: "int64", FLOAT: "float64", BOOL: "bool", VOID: "void"}
 _BY_NAME = {name: t for t, name in TYPE_NAMES.items()}
 _PY_TYPES = {int: INT, float: FLOAT, bool: BOOL}
+_VARIADIC = 0x04 | 0x08  # CO_VARARGS | CO_VARKEYWORDS
 _CTYPES = {INT: ctypes.c_int64, FLOAT: ctypes.c_double, BOOL: ctypes.c_bool}
 
 
@@ -74,10 +74,11 @@ def make_entry(kernel_address: int, arg_kinds: tuple[int, ...], result_kind: int
 class _Pending:
     """A signature being compiled: its return type is known before its code is."""
 
-    __slots__ = ("ret_type",)
+    __slots__ = ("ret_type", "declared")
 
     def __init__(self, ret_type: int | None = None) -> None:
         self.ret_type = ret_type
+        self.declared = ret_type is not None
 
 
 class _Kernel:
@@ -166,11 +167,6 @@ class Dispatcher:
                                         _resolve)
         finally:
             del self._pending[types]
-        if declared_ret is not None and compiled.ret_type != declared_ret:
-            raise CompileError(
-                f"{self.py_func.__name__}() returns {TYPE_NAMES[compiled.ret_type]} but its "
-                f"signature declares {TYPE_NAMES[declared_ret]}",
-                self.py_func.__code__.co_filename, self.py_func.__code__.co_firstlineno)
         kernel = _Kernel()
         kernel.types = types
         kernel.compiled = compiled
@@ -205,7 +201,10 @@ class Dispatcher:
         return self._slow_call(args)
 
     def _slow_call(self, args: tuple):
-        nparams = self.py_func.__code__.co_argcount
+        code = self.py_func.__code__
+        nparams = code.co_argcount
+        if code.co_flags & _VARIADIC or code.co_kwonlyargcount:
+            self._compile(tuple(_arg_type(v) or INT for v in args))  # raises CompileError
         if len(args) != nparams:
             raise TypeError(f"{self.py_func.__name__}() takes {nparams} positional "
                             f"argument{'s' if nparams != 1 else ''} but {len(args)} "

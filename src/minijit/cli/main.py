@@ -14,6 +14,10 @@ import sys
 
 #: subcommand name -> module implementing it
 SUBCOMMANDS: dict[str, str] = {
+    "asm": "minijit.cli.asm",
+    "dis": "minijit.cli.dis",
+    "explain": "minijit.cli.explain",
+    "cc": "minijit.cli.cc",
 }
 
 

@@ -61,6 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         "n", metavar="N", nargs="?", type=_multiplier, default=DEFAULT_MULTIPLIER,
         help=f"the multiplier, a signed 64-bit integer (default {DEFAULT_MULTIPLIER})",
     )
+    parser.add_argument("--dis", action="store_true",
+                        help="also list the function's machine code, as gdb's x/20i does")
     return parser
 
 
@@ -84,6 +86,11 @@ def main(argv: list[str] | None = None) -> int:
     page.write(code)
     print("marking as executable")
     page.seal()
+    if args.dis:
+        from minijit.x86 import disassemble
+        from minijit.x86.listing import gdb_lines
+
+        print("\n".join(gdb_lines(disassemble(code, page.address))))
     mul = NativeFunction(page, "int64(int64)")
     print("calling JIT")
     ok = _check("result ", mul(12), wrap64(n * 12))

@@ -266,9 +266,7 @@ class FrontEnd:
     def stmt_Expr(self, node: ast.Expr) -> None:
         if isinstance(node.value, ast.Constant) and isinstance(node.value.value, str):
             return  # a docstring or a comment-like string
-        if not isinstance(node.value, ast.Call):
-            raise self.error(node, "an expression statement must be a call")
-        self.expr(node.value, allow_void=True)
+        self.expr(node.value, allow_void=True)  # evaluated for its effects and errors
 
     def assign_to(self, target: ast.expr, value: int) -> None:
         if not isinstance(target, ast.Name):
@@ -309,9 +307,9 @@ class FrontEnd:
         if want is None:
             self.pending.ret_type = want = t
         if t != want:
-            raise self.error(node, f"this return gives {TYPE_NAMES[t]} but the function "
-                             f"returns {TYPE_NAMES[want]} elsewhere; all returns must have "
-                             "one type")
+            where = "the signature declares" if self.pending.declared else "another return gives"
+            raise self.error(node, f"this return gives {TYPE_NAMES[t]} but {where} "
+                             f"{TYPE_NAMES[want]}; all returns must have one type")
         self.emit(Op.RET, VOID, () if value is None or t == VOID else (value,))
         self.cur = None
 

@@ -513,8 +513,11 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
               imm_at - start if pattern.imm_size else -1)
     mnemonic = pattern.mnemonic
     if word:
-        is_indirect = word == "ds " and mnemonic in _NOTRACK and target is None
-        mnemonic = ("notrack " if is_indirect else word) + mnemonic
+        if word == "ds " and mnemonic in _NOTRACK and target is None:
+            word = "notrack "
+        elif not memory:
+            raise _Bad  # as drops a cs/ds word that has no memory operand to apply to
+        mnemonic = word + mnemonic
     return Instruction(address, code[start:end], mnemonic, tuple(operands), target,
                        rip, symbols.get(target) if symbols and target is not None else None,
                        pattern, layout)

@@ -65,3 +65,8 @@ def listing(instructions: Iterable[Listable], symbols: Mapping[int, str] | None 
             lines.append(header(ins.address, name))
         lines.extend(line(ins.address, ins.bytes, str(ins), width, paint))
     return lines
+
+
+def gdb_lines(instructions: Iterable[Listable]) -> list[str]:
+    """gdb's ``x/20i`` layout: ``   0x7ffff7ff7000:\\tmov eax, 0xb``, no bytes."""
+    return [f"   {ins.address:#x}:\t{ins}" for ins in instructions]

@@ -1,0 +1,118 @@
+"""Calls between @jit functions: direct calls, recursion, status propagation, stack limit."""
+
+from __future__ import annotations
+
+import sys
+
+import pytest
+
+from minijit import jit
+
+sys.path.insert(0, __file__.rsplit("/", 1)[0])
+from test_jit_semantics import assert_same  # noqa: E402
+
+
+@jit
+def fib(n):
+    if n < 2:
+        return n
+    return fib(n - 1) + fib(n - 2)
+
+
+@jit
+def is_even(n):
+    if n == 0:
+        return True
+    return is_odd(n - 1)
+
+
+@jit
+def is_odd(n):
+    if n == 0:
+        return False
+    return is_even(n - 1)
+
+
+@jit
+def depth(n):
+    if n == 0:
+        return 0
+    return depth(n - 1) + 1
+
+
+@jit
+def divide_deep(n, d):
+    if n == 0:
+        return 100 // d
+    return divide_deep(n - 1, d) + 1
+
+
+@jit
+def hypot2(x, y):
+    return x * x + y * y
+
+
+@jit
+def uses_helper(x, n):
+    total = 0.0
+    for i in range(n):
+        total += hypot2(x, float(i))
+    return total
+
+
+@jit
+def nothing(x):
+    x + 1
+
+
+@jit
+def calls_nothing(x):
+    nothing(x)
+    return x
+
+
+def test_fib_30():
+    assert fib(30) == 832040
+
+
+def test_fib_matches_cpython():
+    for n in range(0, 25, 3):
+        assert_same(fib, n)
+
+
+def test_mutual_recursion():
+    for n in (0, 1, 10, 501):
+        assert_same(is_even, n)
+        assert_same(is_odd, n)
+
+
+def test_recursion_deeper_than_python_allows():
+    assert depth(10_000) == 10_000
+
+
+def test_deep_recursion_raises_recursion_error_not_a_crash():
+    with pytest.raises(RecursionError, match="compiled code"):
+        depth(10**9)
+    assert depth(5) == 5  # and the function still works afterwards
+
+
+def test_error_deep_in_recursion_propagates():
+    assert divide_deep(50, 3) == 83
+    with pytest.raises(ZeroDivisionError, match="integer division or modulo by zero"):
+        divide_deep(50, 0)
+
+
+def test_calls_with_floats_and_loops():
+    for x, n in ((0.5, 10), (-3.0, 0), (1e200, 3)):
+        assert_same(uses_helper, x, n)
+
+
+def test_none_returning_callee_as_a_statement():
+    assert calls_nothing(3) == 3
+    with pytest.raises(OverflowError):
+        calls_nothing(2**63 - 1)
+
+
+def test_callee_specialised_for_the_caller_types():
+    uses_helper(1.0, 2)
+    assert "float64(float64, float64)" in hypot2.signatures
