@@ -10,6 +10,7 @@ a fresh interpreter: ``fresh.py`` prints one JSON object as its last line.
 from __future__ import annotations
 
 import json
+import re
 import statistics
 import subprocess
 import sys
@@ -21,10 +22,19 @@ BENCH_DIR = Path(__file__).resolve().parent
 FRESH = BENCH_DIR / "fresh.py"
 
 
+def scrub(text: str) -> str:
+    """``text`` without the folders of absolute paths (``/a/b/c.py`` -> ``c.py``):
+    the results are published, the layout of the machine that made them is not."""
+    return _FOLDERS.sub("", text)
+
+
+_FOLDERS = re.compile(r"(?<![\w.])/(?:[^\s'\"():/]+/)+")
+
+
 def describe(error: BaseException) -> str:
     """``Type: first line of the message``, for a note in the table."""
     lines = str(error).strip().splitlines()
-    return f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__
+    return scrub(f"{type(error).__name__}: {lines[0]}" if lines else type(error).__name__)
 
 
 def median_run(function: Callable, make_args: Callable[[], tuple],
@@ -52,7 +62,7 @@ def fresh(*argv: str, timeout: float = 600) -> dict:
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
-        return {"error": f"exit status {result.returncode}: {tail}"}
+        return {"error": scrub(f"exit status {result.returncode}: {tail}")}
     return json.loads(lines[-1])
 
 

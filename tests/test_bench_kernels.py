@@ -220,3 +220,10 @@ def test_kernel_whose_arguments_cannot_be_made_is_a_note():
                           "kernels": [record], "micro": {}})
     assert "| sieve | n=10 | n/a [1] | n/a [1] |" in text
     assert "1. numpy is not installed" in text
+
+
+def test_notes_name_files_without_the_folders_of_this_machine():
+    error = ImportError("cannot import name 'x' from 'm' (/home/u/src/m/assembler.py)")
+    assert measure.describe(error) == (
+        "ImportError: cannot import name 'x' from 'm' (assembler.py)")
+    assert measure.scrub("see /a/b/c.py and ./d/e.py, 3/4") == "see c.py and ./d/e.py, 3/4"
