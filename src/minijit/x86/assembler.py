@@ -259,9 +259,11 @@ class Assembler:
         if not items:
             self._offsets = {}
             return bytes(buf)
-        for label in self._labels:
-            if not label.bound and _referenced(items, label):
-                raise AsmError(f"label {label.name!r} is used but never bound (undefined label)")
+        for item in items:
+            if type(item) in (Branch, Fixup) and type(item.label) is Label \
+                    and not item.label.bound:
+                raise _item_error(item, f"label {item.label.name!r} is used but never bound "
+                                        "(undefined label)")
         while True:
             offsets, places = _layout(items)
             grew = False
@@ -271,9 +273,9 @@ class Assembler:
                     disp = target - (place + len(item.short) + 1)
                     if not -128 <= disp <= 127:
                         if item.near is None:
-                            raise AsmError(f"{item.text}: label out of rel8 range "
-                                           f"({disp} bytes) and {item.text.split()[0]} "
-                                           "has no rel32 form")
+                            raise _item_error(item, f"{item.text}: label out of rel8 range "
+                                                    f"({disp} bytes) and "
+                                                    f"{item.text.split()[0]} has no rel32 form")
                         item.long = True
                         grew = True
             if not grew:
@@ -290,7 +292,7 @@ class Assembler:
                 if item.long:
                     disp = target - (place + len(item.near) + 4)
                     if not -(1 << 31) <= disp < (1 << 31):
-                        raise AsmError(f"{item.text}: target out of rel32 range")
+                        raise _item_error(item, f"{item.text}: target out of rel32 range")
                     out += item.near + (disp & 0xFFFFFFFF).to_bytes(4, "little")
                 else:
                     disp = target - (place + len(item.short) + 1)
@@ -303,7 +305,7 @@ class Assembler:
         for item, place in fixups:
             disp = offsets[item.label] - place + item.addend
             if not -(1 << 31) <= disp < (1 << 31):
-                raise AsmError(f"{item.text}: label out of rip-relative range")
+                raise _item_error(item, f"{item.text}: label out of rip-relative range")
             shift = place - item.pos
             out[item.disp_pos + shift:item.disp_pos + shift + 4] = \
                 (disp & 0xFFFFFFFF).to_bytes(4, "little")
@@ -320,8 +322,11 @@ class Assembler:
             raise AsmError(f"label {label.name!r} is not bound") from None
 
 
-def _referenced(items: list, label: Label) -> bool:
-    return any(type(i) in (Branch, Fixup) and i.label is label for i in items)
+def _item_error(item: object, message: str) -> AsmError:
+    """An AsmError about a layout item; ``error.item`` lets the text front end name its line."""
+    error = AsmError(message)
+    error.item = item
+    return error
 
 
 def _target(item: Branch, offsets: dict, address: int) -> int:

@@ -48,19 +48,16 @@ def _number(text: str) -> int | None:
 class _Names:
     """The labels of one source text, created on first mention."""
 
-    __slots__ = ("asm", "labels", "first_use", "line")
+    __slots__ = ("asm", "labels")
 
     def __init__(self, asm: Assembler) -> None:
         self.asm = asm
         self.labels: dict[str, Label] = {}
-        self.first_use: dict[str, int] = {}
-        self.line = 0
 
     def get(self, name: str) -> Label:
         label = self.labels.get(name)
         if label is None:
             label = self.labels[name] = self.asm.label(name)
-            self.first_use[name] = self.line
         return label
 
 
@@ -239,6 +236,7 @@ def assemble(source: str, address: int = 0) -> bytes:
     asm = Assembler()
     names = _Names(asm)
     cache = _LINE_CACHE
+    item_lines: dict[int, int] = {}
     for number, line in enumerate(source.splitlines(), 1):
         entry = cache.get(line)
         if entry is not None:
@@ -251,21 +249,22 @@ def assemble(source: str, address: int = 0) -> bytes:
         text = text.strip()
         if not text:
             continue
-        names.line = number
+        items = len(asm._items)
         try:
             entry = _statement(asm, names, text)
         except AsmError as error:
             raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
+        for item in asm._items[items:]:
+            item_lines[id(item)] = number
         if entry is not None and len(cache) < LINE_CACHE_LIMIT:
             cache[line] = entry
     try:
         return asm.assemble(address)
     except AsmError as error:
-        message = str(error)
-        for name, line in names.first_use.items():
-            if repr(name) in message or message.startswith(name):
-                raise AsmError(f"line {line}: {message}") from None
-        raise
+        line = item_lines.get(id(getattr(error, "item", None)))
+        if line is None:
+            raise
+        raise AsmError(f"line {line}: {error}") from None
 
 
 def _strip_text(message: str, text: str) -> str:

@@ -1,0 +1,116 @@
+"""The text front end: GNU as's Intel syntax, the same bytes as the builder, and every
+bad-input case as an AsmError naming the line, its text and what is wrong."""
+
+from __future__ import annotations
+
+import pytest
+
+from minijit.x86 import AsmError, Assembler, assemble, qword, rax, rcx, rdi, rip, xmm0
+
+PROGRAM = """
+.intel_syntax noprefix        # accepted and ignored
+mul:                          ; a label on its own line
+    mov rax, 11
+    imul rax, rdi
+    ret
+loop: dec rcx                 ; a label before an instruction
+    jnz loop
+    movsd xmm0, qword ptr [rip + half]
+    .p2align 3
+half: .double 0.5
+"""
+
+
+def test_program_equals_builder():
+    a = Assembler()
+    a.mov(rax, 11)
+    a.imul(rax, rdi)
+    a.ret()
+    loop = a.label("loop")
+    a.bind(loop)
+    a.dec(rcx)
+    a.jnz(loop)
+    half = a.label("half")
+    a.movsd(xmm0, qword[rip + half])
+    a.align(8)
+    a.bind(half)
+    a.dq(0.5)
+    assert assemble(PROGRAM) == a.assemble()
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("mov rax, -1", "48c7c0ffffffff"),
+    ("mov rax, 0x10", "b810000000"),
+    ("add rax, -0x80", "4883c080"),
+    ("MOV RAX, QWORD PTR [RDI]", "488b07"),
+    ("lea rax, [rdi + rsi*4 - 8]", "488d44b7f8"),
+    ("lea rax, [4*rsi + rdi]", "488d04b7"),
+    ("mov eax, dword ptr [0x1000]", "8b042500100000"),
+    ("add al, 1 # hash comment", "0401"),
+    ("vaddpd ymm0, ymm1, ymmword ptr [rax]", "c5f55800"),
+    (".byte 1, 0xff\n.word 2\n.long -1\n.quad 3", "01ff0200ffffffff0300000000000000"),
+])
+def test_syntax_forms(text, expected):
+    assert assemble(text).hex() == expected
+
+
+@pytest.mark.parametrize("source, line, message", [
+    ("nop\nadd eax, rbx", 2, "no form for (r32, r64) (operand sizes differ); forms: add"),
+    ("mov qword ptr [rax], qword ptr [rcx]", 1, "at most one operand may be memory"),
+    ("mov ah, sil", 1, "ah cannot be encoded in an instruction that needs a REX prefix"),
+    ("mov ah, byte ptr [r8]", 1, "ah cannot be encoded"),
+    ("lea rax, rcx", 1, "no form for (r64, r64); forms: lea r16, m"),
+    ("add eax, 0x100000000", 1, "out of range"),
+    ("mov al, 256", 1, "out of range"),
+    ("shl rax, bl", 1, "operand 2 must be cl"),
+    ("shl rax, rcx", 1, "a count in a register must be cl"),
+    ("mov rax, [rax + rcx*3]", 1, "scale must be 1, 2, 4 or 8, not 3"),
+    ("mov rax, [rax + rsp*2]", 1, "rsp cannot be an index register"),
+    ("mov rax, [rsp + rsp]", 1, "rsp cannot be an index register"),
+    ("push eax", 1, "no form for (r32); forms: push r64"),
+    ("frob rax", 1, "unknown mnemonic 'frob'"),
+    ("mov rax, [rax", 1, "malformed brackets"),
+    ("mov rax, rax]", 1, "malformed brackets"),
+    ("mov rax, [[rax]]", 1, "malformed brackets"),
+    ("mov rax, [rax + ]", 1, "malformed address [rax + ]"),
+    ("mov rax, [rax + rcx + rdx]", 1, "too many registers"),
+    ("mov rax, [rax - rcx]", 1, "cannot be subtracted"),
+    ("mov rax, []", 1, "empty brackets"),
+    ("mov rax, foo ptr [rax]", 1, "unknown size keyword 'foo ptr'"),
+    ("add rax,", 1, "empty operand"),
+    ("add [rax], 1", 1, "ambiguous operand size"),
+    ("nop\nnop\njmp nowhere", 3, "label 'nowhere' is used but never bound"),
+    ("x:\nnop\nx:", 3, "label 'x' is already bound (duplicate label)"),
+    ("loop far\n.byte " + ", ".join(["0"] * 200) + "\nfar:", 1,
+     "label out of rel8 range"),
+    ("mov rax, [rcx + top]\ntop:", 1, "a label in a memory operand needs rip as base"),
+    (".frob 1", 1, "unknown directive '.frob'"),
+    (".att_syntax", 1, "unknown directive"),
+    (".intel_syntax prefix", 1, "only noprefix"),
+    ("rax: nop", 1, "bad label name 'rax'"),
+    ("mov rax, 1.5", 1, "cannot read operand '1.5'"),
+    ("mov rax, label", 1, "no form for (r64, rel)"),
+    ("vaddsd xmm0, xmm1, xmm16", 1, "needs an EVEX"),
+    ("mov rax, [rip + rcx*2]", 1, "rip-relative addresses cannot have an index"),
+    ("mov rax, [eax]", 1, "base register eax must be a 64-bit register or rip"),
+    ("mov rax, [rax + 0x100000000]", 1, "displacement 0x100000000 does not fit in 32 bits"),
+    (".p2align x", 1, ".p2align x: cannot read 'x'"),
+    (".quad zz", 1, ".quad zz: cannot read value 'zz'"),
+])
+def test_bad_input_names_line_text_and_problem(source, line, message):
+    with pytest.raises(AsmError) as info:
+        assemble(source)
+    text = str(info.value)
+    assert isinstance(info.value, ValueError)
+    assert text.startswith(f"line {line}: "), text
+    assert message in text, text
+
+
+def test_error_names_the_statement_text():
+    with pytest.raises(AsmError, match=r"^line 1: add eax, rbx: no form for"):
+        assemble("add eax, rbx   ; mixed sizes")
+
+
+def test_alignment_must_be_power_of_two():
+    with pytest.raises(AsmError, match="power of two, not 3"):
+        assemble(".balign 3")
