@@ -14,7 +14,7 @@ One two-int add, called 1,000,000 times in one loop, through:
 The kernel behind the entry checks overflow (``jo`` to status 8), as compiled
 code does.  Each number is the median over ``repeat`` loops, in nanoseconds per
 call including the loop's own cost; ratios are to ``operator.add`` in the same
-run.  ``run(repeat)`` returns the rows for the benchmark runner.
+run, whose loops interleave with the others'.  ``run(repeat)`` returns the rows for the benchmark runner.
 """
 
 from __future__ import annotations
@@ -23,10 +23,10 @@ import argparse
 import ctypes
 import operator
 import platform
+import statistics
 import sys
+import time
 from collections.abc import Callable
-
-import measure
 
 from minijit.memory import allocate
 from minijit.native.entry import Specialisation, make_entry
@@ -96,23 +96,43 @@ CALLABLES: list[tuple[str, Callable[[], Callable]]] = [
 ]
 
 
-def _measure(make: Callable[[], Callable], repeat: int) -> dict:
+def _make(label: str, make: Callable[[], Callable]) -> Callable | str:
+    """The callable, checked, or a note saying why this row cannot run."""
     try:
         add = make()
     except LookupError as error:
-        return {"note": str(error)}
+        return str(error)
     if add(1, 2) != 3:
-        raise AssertionError(f"add(1, 2) returned {add(1, 2)!r}")
-    return {"ns per call": measure.per_call_ns(add, CALLS, repeat)}
+        raise AssertionError(f"{label}: add(1, 2) returned {add(1, 2)!r}")
+    return add
+
+
+def _loop_ns(add: Callable) -> float:
+    start = time.perf_counter()
+    for _ in range(CALLS):
+        add(1, 2)
+    return (time.perf_counter() - start) / CALLS * 1e9
 
 
 def run(repeat: int) -> list[dict]:
-    """One row per callable: ns per call (median of ``repeat``) and the ratio to operator.add."""
-    rows = [{"callable": label, **_measure(make, repeat)} for label, make in CALLABLES]
-    base = next(row["ns per call"] for row in rows if row["callable"] == BASELINE)
-    for row in rows:
-        if "ns per call" in row:
-            row["ratio to operator.add"] = row["ns per call"] / base
+    """One row per callable: ns per call (median of ``repeat``) and the ratio to operator.add.
+
+    The loops are interleaved (every callable once per round) so that a noisy
+    machine slows all rows alike rather than whichever happened to run then.
+    """
+    adders = {label: _make(label, make) for label, make in CALLABLES}
+    times: dict[str, list[float]] = {label: [] for label, add in adders.items() if callable(add)}
+    for _ in range(repeat):
+        for label, samples in times.items():
+            samples.append(_loop_ns(adders[label]))
+    base = statistics.median(times[BASELINE])
+    rows = []
+    for label, add in adders.items():
+        if label in times:
+            ns = statistics.median(times[label])
+            rows.append({"callable": label, "ns per call": ns, "ratio to operator.add": ns / base})
+        else:
+            rows.append({"callable": label, "note": add})
     return rows
 
 
@@ -129,13 +149,24 @@ def format_rows(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
+def cpu_name() -> str:
+    try:
+        with open("/proc/cpuinfo") as info:
+            for line in info:
+                if line.startswith("model name"):
+                    return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown CPU"
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=7, help="loops per callable (median)")
     args = parser.parse_args(argv)
     print(
         f"Python {platform.python_version()} on {platform.machine()}, "
-        f"{platform.processor() or 'unknown CPU'}; {CALLS:,} calls per loop, "
+        f"{cpu_name()}; {CALLS:,} calls per loop, "
         f"median of {args.repeat}"
     )
     print(format_rows(run(args.repeat)))
