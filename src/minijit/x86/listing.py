@@ -4,7 +4,8 @@ One line per instruction::
 
        10:  48 8d 44 bf 02         lea rax, [rdi+rdi*4+0x2]
 
-The address is hexadecimal without ``0x``, right-aligned; the bytes are two hex
+The address is hexadecimal without ``0x``, right-aligned in 4, 8 or 16 columns
+(the first that holds the last address); the bytes are two hex
 digits each, at most ``BYTES_PER_LINE`` (7, as objdump) on a line, longer
 instructions continuing on the next lines under the first; the text is Intel
 syntax.  A symbol that starts at an instruction gets a header line
@@ -28,8 +29,9 @@ class Listable(Protocol):
 
 
 def address_width(last_address: int) -> int:
-    """Columns for the address field: at least 4, as objdump."""
-    return max(4, len(f"{last_address:x}"))
+    """Columns for the address field: 4, 8 or 16, the first that holds it (as objdump)."""
+    digits = len(f"{last_address:x}")
+    return next(width for width in (4, 8, 16) if digits <= width)
 
 
 def line(address: int, code: bytes, text: str, width: int = 4,

@@ -1,0 +1,369 @@
+"""``explain``: one instruction's bytes, field by field, in the Intel manual's terms.
+
+The instruction is assembled (``minijit.x86.assemble``) and its bytes decoded
+again by ``minijit.x86.decoder``, whose ``Layout`` says where the legacy
+prefixes, REX or VEX, opcode, ModRM, SIB, displacement and immediate sit and
+which table form matched.  Each part becomes a ``Field``: its bytes, its name,
+the value of its bit fields and what they mean here.  ``NOTES`` is a table of
+the special cases a reader of the manual trips over (why ``[r13]`` costs a zero
+displacement, why ``[rsp]`` costs a SIB byte, why ``sil`` needs a REX prefix
+that carries no bits...); each note is a predicate on the decoded instruction
+and a sentence.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import NamedTuple
+
+from minijit.x86.decoder import (_GPR64, IMM, IS4, OPREG, REG, REL, RM, VVVV, Instruction,
+                                 Layout, decode)
+
+__all__ = ["Field", "Explanation", "explain", "explain_bytes"]
+
+
+class Field(NamedTuple):
+    offset: int
+    bytes: bytes
+    name: str       # "REX", "ModRM", "disp8", ...
+    value: str      # the bit fields: "mod=01 reg=000 rm=101"
+    meaning: list   # one line per bit field worth a word
+
+
+class Explanation(NamedTuple):
+    instruction: Instruction
+    fields: list
+    notes: list
+
+    def lines(self) -> list[str]:
+        """The explanation as text: instruction, bytes, form, then one block per field."""
+        ins = self.instruction
+        form = ins.form
+        out = [ins.text, ins.bytes.hex(" "), "",
+               f"form: {form.signature()}  ({form.encoding})", ""]
+        width = max(len(f.bytes.hex(" ")) for f in self.fields)
+        for field in self.fields:
+            out.append(f"  {field.bytes.hex(' '):<{width}}  {field.name:<8} {field.value}")
+            out.extend(f"  {'':<{width}}  {'':<8}   {line}" for line in field.meaning)
+        out.extend(f"note: {note}" for note in self.notes)
+        return out
+
+
+_SIZE_WORD = {8: "8-bit", 16: "16-bit", 32: "32-bit", 64: "64-bit"}
+_PP = ("none", "66", "F3", "F2")
+_MAPS = {1: "0F", 2: "0F 38", 3: "0F 3A"}
+_SEGMENT_NOTES = {
+    0x64: "segment override fs: the address is relative to the fs base "
+          "(thread-local storage on Linux)",
+    0x65: "segment override gs: the address is relative to the gs base",
+}
+
+
+def _bits(value: int, width: int) -> str:
+    return format(value, f"0{width}b")
+
+
+def _operand_of(ins: Instruction, role: int) -> str | None:
+    for op, text in zip(ins.pattern.operands, ins.operands):
+        if op.role == role:
+            return text
+    return None
+
+
+def _prefix_fields(ins: Instruction, parts: Layout) -> list[Field]:
+    form = ins.form
+    fields = []
+    for offset in range(parts.prefixes_end):
+        byte = ins.bytes[offset]
+        if byte == 0x66 and form.size == 16:
+            meaning = ["operand-size override: 16-bit operands instead of 32-bit"]
+            name = "prefix"
+        elif byte in (0x66, 0xF2, 0xF3):
+            meaning = [f"mandatory prefix: part of the opcode of {form.mnemonic}, "
+                       "not a modifier (the manual writes it first in the opcode column)"]
+            name = "prefix"
+        else:
+            meaning = [_SEGMENT_NOTES.get(byte, "segment override (ignored in 64-bit mode)")]
+            name = "segment"
+        fields.append(Field(offset, bytes((byte,)), name, f"{byte:02X}", meaning))
+    return fields
+
+
+def _rex_meaning(ins: Instruction, w: int, r: int, x: int, b: int) -> list[str]:
+    form = ins.form
+    meaning = []
+    if w:
+        meaning.append("W=1: 64-bit operand size" if form.vex is None
+                       else "W=1: selects this form (VEX.W1)")
+    elif form.size == 64 and form.vex is None:
+        meaning.append("W=0: this instruction is 64-bit by default (no REX.W needed)")
+    if r:
+        meaning.append(f"R=1: ModRM.reg + 8 -> {_operand_of(ins, REG)}")
+    if x:
+        meaning.append("X=1: SIB.index + 8")
+    if b:
+        role = OPREG if _operand_of(ins, OPREG) else RM
+        where = "the opcode's register" if role == OPREG else (
+            "ModRM.rm / SIB.base")
+        meaning.append(f"B=1: {where} + 8")
+    return meaning
+
+
+def _rex_field(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.rex < 0:
+        return []
+    rex = ins.bytes[parts.rex]
+    w, r, x, b = rex >> 3 & 1, rex >> 2 & 1, rex >> 1 & 1, rex & 1
+    meaning = _rex_meaning(ins, w, r, x, b)
+    if rex == 0x40:
+        meaning.append("no bits set: present only so that byte registers 4-7 mean "
+                       "spl, bpl, sil, dil rather than ah, ch, dh, bh")
+    return [Field(parts.rex, bytes((rex,)), "REX",
+                  f"0100 W={w} R={r} X={x} B={b}", meaning)]
+
+
+def _vex_field(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.vex < 0:
+        return []
+    code = ins.bytes[parts.vex:parts.opcode]
+    if code[0] == 0xC5:
+        r, x, b, space, w, last = ~code[1] >> 7 & 1, 0, 0, 1, 0, code[1]
+        value = (f"C5 (2-byte VEX): R={r} vvvv={_bits(~last >> 3 & 15, 4)} "
+                 f"L={last >> 2 & 1} pp={_bits(last & 3, 2)}")
+        meaning = ["2-byte form: possible because X=B=0, W=0 and the map is 0F"]
+    else:
+        r, x, b = ~code[1] >> 7 & 1, ~code[1] >> 6 & 1, ~code[1] >> 5 & 1
+        space, w, last = code[1] & 31, code[2] >> 7, code[2]
+        value = (f"C4 (3-byte VEX): R={r} X={x} B={b} map={_bits(space, 5)} W={w} "
+                 f"vvvv={_bits(~last >> 3 & 15, 4)} L={last >> 2 & 1} pp={_bits(last & 3, 2)}")
+        meaning = [f"map {space}: opcode map {_MAPS.get(space, '?')}"]
+    vvvv = ~last >> 3 & 15
+    source = _operand_of(ins, VVVV)
+    meaning.append("R, X, B and vvvv are stored inverted (ones' complement)")
+    meaning.append(f"vvvv={vvvv}: {source}" if source else "vvvv=1111b: unused")
+    meaning.append(f"L={last >> 2 & 1}: {'256' if last >> 2 & 1 else '128'}-bit vectors"
+                   + (" (ignored by this form)" if ins.pattern.vex_l is None else ""))
+    meaning.append(f"pp={_bits(last & 3, 2)}: implied prefix {_PP[last & 3]}")
+    meaning.extend(_rex_meaning(ins, w, r, x, b))
+    return [Field(parts.vex, bytes(code), "VEX", value, meaning)]
+
+
+def _opcode_field(ins: Instruction, parts: Layout) -> Field:
+    form = ins.form
+    end = next(i for i in (parts.modrm, parts.imm, len(ins.bytes)) if i >= 0)
+    code = ins.bytes[parts.opcode:end]
+    meaning = [f"{form.mnemonic}: the form {form.signature()!r}"]
+    if form.plus_r:
+        meaning.append(f"+r: register {_operand_of(ins, OPREG)} is in the low three bits "
+                       f"({_bits(code[-1] & 7, 3)})")
+    if form.digit is not None:
+        meaning.append(f"/{form.digit}: ModRM.reg holds {form.digit}, which picks "
+                       f"{form.mnemonic} among the instructions sharing this opcode")
+    escape = code[:-1] if parts.vex < 0 else b""
+    if escape:
+        meaning.append(f"{escape.hex(' ').upper()}: escape to the {_MAPS[len(escape)]} "
+                       "opcode map")
+    return Field(parts.opcode, bytes(code), "opcode", code.hex(" ").upper(), meaning)
+
+
+def _modrm_field(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.modrm < 0:
+        return []
+    modrm = ins.bytes[parts.modrm]
+    mod, reg, rm = modrm >> 6, modrm >> 3 & 7, modrm & 7
+    value = f"mod={_bits(mod, 2)} reg={_bits(reg, 3)} rm={_bits(rm, 3)}"
+    if ins.pattern.fixed_modrm >= 0:
+        return [Field(parts.modrm, bytes((modrm,)), "opcode", value,
+                      ["a fixed third opcode byte, laid out like a ModRM byte"])]
+    mod_meaning = {0: "memory operand, no displacement", 1: "memory operand + disp8",
+                   2: "memory operand + disp32", 3: "rm is a register"}[mod]
+    if mod == 0 and rm == 5:
+        mod_meaning = "with rm=101: rip-relative, [rip + disp32]"
+    meaning = [f"mod={_bits(mod, 2)}: {mod_meaning}"]
+    if ins.form.digit is not None:
+        meaning.append(f"reg={_bits(reg, 3)}: opcode extension /{reg}")
+    else:
+        meaning.append(f"reg={_bits(reg, 3)}: {_operand_of(ins, REG)}")
+    if mod != 3 and rm == 4:
+        meaning.append("rm=100: a SIB byte follows")
+    elif mod == 0 and rm == 5:
+        meaning.append("rm=101: no base register, rip-relative")
+    elif mod != 3:
+        meaning.append(f"rm={_bits(rm, 3)}: base {_base(ins, rm)}")
+    else:
+        meaning.append(f"rm={_bits(rm, 3)}: {_operand_of(ins, RM)}")
+    return [Field(parts.modrm, bytes((modrm,)), "ModRM", value, meaning)]
+
+
+def _rex_b(ins: Instruction, parts: Layout) -> int:
+    if parts.rex >= 0:
+        return ins.bytes[parts.rex] & 1
+    if parts.vex >= 0 and ins.bytes[parts.vex] == 0xC4:
+        return ~ins.bytes[parts.vex + 1] >> 5 & 1
+    return 0
+
+
+def _rex_x(ins: Instruction, parts: Layout) -> int:
+    if parts.rex >= 0:
+        return ins.bytes[parts.rex] >> 1 & 1
+    if parts.vex >= 0 and ins.bytes[parts.vex] == 0xC4:
+        return ~ins.bytes[parts.vex + 1] >> 6 & 1
+    return 0
+
+
+def _base(ins: Instruction, low: int) -> str:
+    return _GPR64[low | _rex_b(ins, ins.parts) << 3]
+
+
+def _sib_field(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.sib < 0:
+        return []
+    sib = ins.bytes[parts.sib]
+    scale, index, base = sib >> 6, sib >> 3 & 7, sib & 7
+    mod = ins.bytes[parts.modrm] >> 6
+    index_num = index | _rex_x(ins, parts) << 3
+    meaning = [f"scale={_bits(scale, 2)}: index * {1 << scale}"]
+    meaning.append("index=100: no index register" if index_num == 4
+                   else f"index={_bits(index, 3)}: {_GPR64[index_num]}")
+    meaning.append("base=101 with mod=00: no base register, disp32" if base == 5 and mod == 0
+                   else f"base={_bits(base, 3)}: {_base(ins, base)}")
+    return [Field(parts.sib, bytes((sib,)), "SIB",
+                  f"scale={_bits(scale, 2)} index={_bits(index, 3)} base={_bits(base, 3)}",
+                  meaning)]
+
+
+def _disp_field(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.disp < 0:
+        return []
+    code = ins.bytes[parts.disp:parts.disp + parts.disp_size]
+    value = int.from_bytes(code, "little", signed=True)
+    meaning = ["signed, added to the address" if parts.disp_size == 4
+               else "signed byte, sign-extended and added to the address"]
+    if ins.rip:
+        meaning = [f"relative to the next instruction: {ins.address + len(ins.bytes):#x} "
+                   f"{'+' if value >= 0 else '-'} {abs(value):#x} = {ins.target:#x}"]
+    return [Field(parts.disp, bytes(code), f"disp{8 * parts.disp_size}",
+                  f"{value:#x}" if value >= 0 else f"-{-value:#x}", meaning)]
+
+
+def _immediate_fields(ins: Instruction, parts: Layout) -> list[Field]:
+    if parts.imm < 0:
+        return []
+    fields = []
+    offset = parts.imm
+    form = ins.form
+    for op, text in zip(ins.pattern.operands, ins.operands):
+        if op.role not in (IMM, REL, IS4):
+            continue
+        size = op.size or 1
+        code = ins.bytes[offset:offset + size]
+        if op.role == REL:
+            value = int.from_bytes(code, "little", signed=True)
+            name = f"rel{8 * size}"
+            meaning = [f"branch displacement from the next instruction "
+                       f"({ins.address + len(ins.bytes):#x}) to {text}"]
+        elif op.role == IS4:
+            name = "is4"
+            value = code[0]
+            meaning = [f"register {text} in bits 7:4 (the fourth operand)"]
+        else:
+            value = int.from_bytes(code, "little", signed=op.signed)
+            name = f"imm{8 * size}"
+            meaning = [f"sign-extended to {_SIZE_WORD.get(form.size, '')} before use"
+                       if op.signed else "taken as is"]
+        fields.append(Field(offset, bytes(code), name,
+                            f"{value:#x}" if value >= 0 else f"-{-value:#x}", meaning))
+        offset += size
+    return fields
+
+
+# --- notes: special cases worth a sentence ---------------------------------------------
+
+def _memory_base(ins: Instruction) -> str | None:
+    parts = ins.parts
+    if parts.modrm < 0 or ins.bytes[parts.modrm] >> 6 == 3 or ins.pattern.fixed_modrm >= 0:
+        return None
+    modrm = ins.bytes[parts.modrm]
+    if parts.sib >= 0:
+        base = ins.bytes[parts.sib] & 7
+        return None if base == 5 and modrm >> 6 == 0 else _base(ins, base)
+    return None if modrm & 0xC7 == 5 else _base(ins, modrm & 7)
+
+
+def _zero_disp_base(ins: Instruction) -> bool:
+    parts = ins.parts
+    return (_memory_base(ins) in ("rbp", "r13") and parts.disp_size == 1
+            and ins.bytes[parts.disp] == 0)
+
+
+def _sib_for_base(ins: Instruction) -> bool:
+    return _memory_base(ins) in ("rsp", "r12") and ins.bytes[ins.parts.sib] >> 3 & 7 == 4 \
+        and not _rex_x(ins, ins.parts)
+
+
+def _writes_r32(ins: Instruction) -> bool:
+    first = ins.pattern.operands[:1]
+    return bool(first) and ins.operands[0] in _R32 and first[0].role in (REG, RM, OPREG) \
+        and ins.mnemonic not in ("cmp", "test", "bt", "push")
+
+
+_R32 = frozenset(n for n in ("eax ecx edx ebx esp ebp esi edi".split()
+                             + [f"r{i}d" for i in range(8, 16)]))
+
+#: (predicate, note): every note whose predicate holds is printed
+NOTES: list[tuple[Callable[[Instruction], bool], str]] = [
+    (_zero_disp_base,
+     "[rbp] and [r13] need a zero disp8: with mod=00, rm=101 means rip-relative "
+     "(and SIB base=101 means no base), so the base is reached with mod=01 and +0"),
+    (_sib_for_base,
+     "[rsp] and [r12] need a SIB byte: rm=100 means 'a SIB byte follows', so the base "
+     "goes in SIB.base, with index=100 meaning no index"),
+    (lambda ins: ins.rip,
+     "rip-relative: the displacement counts from the end of this instruction, so the "
+     "code can be loaded at any address"),
+    (lambda ins: ins.parts.rex >= 0 and ins.bytes[ins.parts.rex] == 0x40,
+     "REX 40 carries no bits: it changes byte registers 4-7 from ah, ch, dh, bh to "
+     "spl, bpl, sil, dil"),
+    (lambda ins: any(op.signed for op in ins.pattern.operands) and ins.form.imm_size == 1,
+     "the short imm8 form was chosen because the value fits in -128..127; the CPU "
+     "sign-extends it"),
+    (lambda ins: ins.mnemonic == "movabs",
+     "movabs: the only form with a full 64-bit immediate (REX.W B8+r io)"),
+    (_writes_r32,
+     "writing a 32-bit register zeroes bits 63:32 of the 64-bit register"),
+    (lambda ins: "MVR" in ins.form.encoding.split(),
+     "register-to-register form with the operands in ModRM.rm, vvvv, ModRM.reg order "
+     "(opcode 11): it lets the assembler use the 2-byte VEX prefix"),
+]
+
+
+def explain_bytes(code: bytes, address: int = 0) -> Explanation:
+    """The first instruction of ``code``, explained; ``ValueError`` if it is not one."""
+    ins = decode(code, 0, address)
+    if ins.pattern is None:
+        raise ValueError(f"{bytes(code[:15]).hex(' ')} does not start with an instruction "
+                         "minijit's table knows")
+    parts = ins.parts
+    fields = [*_prefix_fields(ins, parts), *_rex_field(ins, parts), *_vex_field(ins, parts),
+              _opcode_field(ins, parts), *_modrm_field(ins, parts), *_sib_field(ins, parts),
+              *_disp_field(ins, parts), *_immediate_fields(ins, parts)]
+    notes = [note for applies, note in NOTES if applies(ins)]
+    return Explanation(ins, fields, notes)
+
+
+def explain(text: str) -> Explanation:
+    """One instruction in Intel syntax, assembled and explained field by field.
+
+    Raises ``AsmError`` when the text is not an instruction the assembler knows
+    (or is more than one instruction).
+    """
+    from minijit.x86.errors import AsmError
+    from minijit.x86.syntax import assemble
+
+    code = assemble(text)
+    if not code:
+        raise AsmError(f"nothing to explain in {text!r}: no instruction")
+    explanation = explain_bytes(code)
+    if len(explanation.instruction.bytes) != len(code):
+        raise AsmError(f"{text!r} is more than one instruction; explain takes one")
+    return explanation
