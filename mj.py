@@ -29,7 +29,7 @@ libc.munmap.restype = ctypes.c_int
 MAP_FAILED = ctypes.c_void_p(-1).value
 
 
-def mul_code(n):
+def mul_code(n: int) -> bytes:
     """x86-64 machine code for ``int64_t mul(int64_t x) { return x * n; }``.
 
     The System V calling convention (Linux, macOS) passes the first integer
@@ -45,19 +45,19 @@ def mul_code(n):
     )
 
 
-def wrap64(value):
+def wrap64(value: int) -> int:
     """``value`` as a signed 64-bit register holds it: imul keeps the low 64 bits."""
     value &= (1 << 64) - 1
     return value - (1 << 64) if value >> 63 else value
 
 
-def check(ok, what):
+def check(ok: bool, what: str) -> None:
     """Stop with the OS's reason (errno) if the libc call ``what`` failed."""
     if not ok:
         raise OSError(ctypes.get_errno(), f"{what} failed")
 
 
-def parse_multiplier(argv):
+def parse_multiplier(argv: list[str]) -> int:
     """N from the command line, or ValueError saying what is wrong with it."""
     if len(argv) > 1:
         raise ValueError("too many arguments")
@@ -73,7 +73,7 @@ def parse_multiplier(argv):
     return n
 
 
-def main(argv):
+def main(argv: list[str]) -> int:
     try:
         n = parse_multiplier(argv)
     except ValueError as error:
@@ -98,7 +98,7 @@ def main(argv):
 
     print(f"JIT-compiling a native mul-function w/arg {n}")
     code = mul_code(n)
-    ctypes.memmove(page, code, len(code))
+    ctypes.memmove(page, code, len(code))  # the page is still read+write: copy the bytes in
 
     # Writable and executable at once would let any bug that writes memory
     # plant code that then runs.  So: write first, then swap write for execute.
