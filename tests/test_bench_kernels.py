@@ -227,3 +227,19 @@ def test_notes_name_files_without_the_folders_of_this_machine():
     assert measure.describe(error) == (
         "ImportError: cannot import name 'x' from 'm' (assembler.py)")
     assert measure.scrub("see /a/b/c.py and ./d/e.py, 3/4") == "see c.py and ./d/e.py, 3/4"
+
+
+def test_first_call_is_measured_in_a_fresh_process():
+    answer = measure.fresh("first-call", "minijit", "fib")
+    try:
+        suite.minijit_jit()
+    except suite.Missing as missing:
+        assert answer == {"error": f"Missing: {missing}"}
+    else:
+        assert answer["ok"] is True
+        assert answer["seconds"] > 0
+
+
+def test_fresh_process_failure_is_an_error_answer():
+    assert measure.fresh("first-call", "NoSuchPeer", "fib") == {"error": "KeyError: 'NoSuchPeer'"}
+    assert measure.fresh("no-such-command") == {"error": "KeyError: 'no-such-command'"}
