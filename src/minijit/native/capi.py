@@ -44,6 +44,7 @@ __all__ = [
     "PyMethodDef",
     "function_address",
     "new_builtin",
+    "vectorcall",
 ]
 
 METH_KEYWORDS = 0x0002
@@ -88,6 +89,19 @@ def function_address(name: str) -> int:
             f"this Python ({sys.version.split()[0]}) does not export the C API function {name}"
         ) from None
     return ctypes.cast(func, ctypes.c_void_p).value
+
+
+def vectorcall() -> tuple[str, bool]:
+    """The C function an entry tail-calls to run ``fallback(*args, **kwargs)``, and whether
+    it needs the fallback to be a plain Python function.
+
+    ``PyObject_Vectorcall(callable, args, nargsf, kwnames)`` takes any callable,
+    but 3.10 has it only as an inline function in its headers; 3.10 does
+    export ``_PyFunction_Vectorcall``, the same call for Python functions.
+    """
+    if hasattr(ctypes.pythonapi, "PyObject_Vectorcall"):
+        return "PyObject_Vectorcall", False
+    return "_PyFunction_Vectorcall", True
 
 
 class PyMethodDef(ctypes.Structure):

@@ -22,6 +22,9 @@ How the code works, top to bottom:
 2. **Fallback.** Nothing matched: a tail call (``jmp``) to
    ``PyObject_Vectorcall(fallback, args, nargs, kwnames)``, so the fallback
    sees exactly the call the entry saw and the entry's code is off the stack.
+   (Python 3.10 does not export ``PyObject_Vectorcall``; there the entry
+   jumps to ``_PyFunction_Vectorcall`` with the fallback itself when it is a
+   Python function, else with a Python function forwarding to it.)
 3. **Unbox.** Each ``int64`` argument through ``PyLong_AsLongLong``; a result
    of -1 is checked with ``PyErr_Occurred`` (cold path), and an int outside
    the signed 64-bit range raises OverflowError naming the argument.
@@ -57,7 +60,7 @@ import ctypes
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from itertools import groupby
-from types import BuiltinFunctionType, ModuleType
+from types import BuiltinFunctionType, FunctionType, ModuleType
 
 from minijit.memory import CodeBlock, allocate
 from minijit.native import capi
@@ -110,10 +113,13 @@ TRUE_REG = r10
 #: the OverflowError message for an int argument outside int64
 OVERFLOW = "{name}() argument {position}: int does not fit in a signed 64-bit integer"
 
+#: the C function that runs the fallback, and whether it takes only Python functions
+VECTORCALL, VECTORCALL_NEEDS_FUNCTION = capi.vectorcall()
+
 _API = {
     name: capi.function_address(name)
     for name in (
-        "PyObject_Vectorcall",
+        VECTORCALL,
         "PyLong_AsLongLong",
         "PyErr_Occurred",
         "PyErr_SetString",
@@ -173,6 +179,13 @@ class Specialisation:
             raise ValueError(f"kernel_address must be a positive int address, not {address!r}")
 
 
+def _forwarder(fallback: Callable) -> Callable:
+    def forward(*args: object, **kwargs: object) -> object:
+        return fallback(*args, **kwargs)
+
+    return forward
+
+
 def _signature(spec: Specialisation) -> str:
     return f"{spec.result_kind}({', '.join(spec.arg_kinds)})"
 
@@ -208,13 +221,15 @@ class _Writer:
     def __init__(
         self,
         specs: Sequence[Specialisation],
-        fallback: object,
+        callee: object,
+        fallback_name: str,
         overflow_messages: Sequence[ctypes.Array],
         inline_incref: bool,
     ) -> None:
         self.a = Assembler()
         self.specs = specs
-        self.fallback = fallback
+        self.callee = callee
+        self.fallback_name = fallback_name
         self.overflow_messages = overflow_messages
         self.inline_incref = inline_incref
         words = max((_frame_words(spec) for spec in specs), default=1)
@@ -247,8 +262,8 @@ class _Writer:
             self.specialisation(group[-1], self.fallback_label)
             a.bind(next_count)
         a.bind(self.fallback_label)
-        self.const(rdi, id(self.fallback), f"fallback {_describe(self.fallback)}")
-        self.const(rax, _API["PyObject_Vectorcall"], "PyObject_Vectorcall")
+        self.const(rdi, id(self.callee), f"fallback {self.fallback_name}")
+        self.const(rax, _API[VECTORCALL], VECTORCALL)
         a.jmp(rax)
         for emit in self.cold:
             emit()
@@ -433,6 +448,9 @@ class Entry(ModuleType):
     def __init__(self, name: str, fallback: Callable, doc: str | None) -> None:
         super().__init__(f"minijit.entry.{name}")
         self._fallback = fallback
+        needs_function = VECTORCALL_NEEDS_FUNCTION and type(fallback) is not FunctionType
+        #: what the code calls: the fallback, or a Python function forwarding to it
+        self._callee = _forwarder(fallback) if needs_function else fallback
         self._name = ctypes.create_string_buffer(name.encode())
         self._doc = None if doc is None else ctypes.create_string_buffer(doc.encode())
         self.method = capi.PyMethodDef(
@@ -487,7 +505,9 @@ class Entry(ModuleType):
             ctypes.create_string_buffer(OVERFLOW.format(name=name, position=j + 1).encode())
             for j in range(nargs)
         ]
-        writer = _Writer(specs, self.fallback, messages, capi.INLINE_INCREF)
+        writer = _Writer(
+            specs, self._callee, _describe(self._fallback), messages, capi.INLINE_INCREF
+        )
         version = _Version(allocate(writer.write()), specs, messages, writer.names)
         self._versions.append(version)
         self.method.ml_meth = version.block.address
