@@ -56,9 +56,15 @@ def median_run(function: Callable, make_args: Callable[[], tuple],
 
 
 def fresh(*argv: str, timeout: float = 600) -> dict:
-    """Run ``fresh.py argv...`` in a new interpreter; its JSON answer, or {"error": ...}."""
+    """Run ``fresh.py argv...`` in a new interpreter; its JSON answer, or {"error": ...}.
+
+    A process killed by a signal (compiled code that crashed) also sets "crashed".
+    """
     result = subprocess.run([sys.executable, str(FRESH), *argv], capture_output=True,
                             text=True, timeout=timeout, check=False)
+    if result.returncode < 0:
+        return {"error": f"the process was killed by signal {-result.returncode}",
+                "crashed": True}
     lines = result.stdout.strip().splitlines()
     if result.returncode != 0 or not lines:
         tail = (result.stderr.strip().splitlines() or ["no output"])[-1]
@@ -68,10 +74,11 @@ def fresh(*argv: str, timeout: float = 600) -> dict:
 
 def median_fresh(repeat: int, *argv: str) -> dict:
     """``fresh(*argv)`` ``repeat`` times; the median of its "seconds", or the first error."""
-    answers = [fresh(*argv) for _ in range(repeat)]
-    for answer in answers:
-        if "error" in answer:
-            return answer
+    answers = []
+    for _ in range(repeat):
+        answers.append(fresh(*argv))
+        if "error" in answers[-1]:
+            return answers[-1]
     merged = dict(answers[0])
     merged["seconds"] = statistics.median(a["seconds"] for a in answers)
     return merged

@@ -8,7 +8,9 @@ CPython ran, against gcc -O2 at the benchmark size where CPython would take too
 long.  A peer that is missing, or that says it cannot compile a kernel, is a
 cell "n/a" with a note; a peer that returns a different result is a cell
 "WRONG" with a note; nothing stops the run.  First calls (compile times) are
-measured in fresh processes.  Then the micro-benchmarks of ``micro.py``.
+measured in fresh processes, before the runs in this one, so that compiled code
+that crashes the process is a "crash" cell instead of the end of the run.  Then
+the micro-benchmarks of ``micro.py``.
 
 The table is printed and, for a full run (no --only), written to
 ``bench/results.md``; --json writes every number measured.
@@ -97,12 +99,19 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
     expected[kernel.cpython_size] = (result, "CPython")
     record["seconds"]["CPython"] = seconds
     record["results"]["CPython"] = result
+    # First calls come first: code that crashes the process is found in a fresh one.
+    first_calls = {peer: measure.median_fresh(min(repeat, 3), "first-call", peer, kernel.name)
+                   for peer in COMPILERS if peer in loaders}
     unsupported = {"minijit": suite.minijit_unsupported()}
     for peer in [p for p in PEERS if p in loaders or p in missing]:
         if peer == NOVEC and not kernel.array:
             continue
         if peer in missing:
             record["cell"][peer], record["notes"][peer] = "n/a", missing[peer]
+            continue
+        if first_calls.get(peer, {}).get("crashed"):
+            record["cell"][peer] = "crash"
+            record["notes"][peer] = f"{peer}: {first_calls[peer]['error']} at the small size"
             continue
         try:
             at_cpython_size, at_size, result = run_peer(kernel, peer, loaders[peer](kernel),
@@ -119,9 +128,8 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
             record["seconds_at_cpython_size"][peer] = at_cpython_size
             record["seconds"][peer] = at_size
             record["results"][peer] = result
-    for peer in COMPILERS:
+    for peer, answer in first_calls.items():
         if peer in record["seconds"]:
-            answer = measure.median_fresh(min(repeat, 3), "first-call", peer, kernel.name)
             if "error" in answer or not answer["ok"]:
                 record["notes"][f"{peer} first call"] = (
                     f"{peer} first call: {answer.get('error', 'result differs from CPython')}")

@@ -135,7 +135,14 @@ def test_minijit_kernel_matches_cpython(kernel):
 TINY_FIB = suite.Kernel("fib", "int64(int64)", suite.BY_NAME["fib"].make_args, 12, 10, 5)
 
 
-def test_runner_marks_missing_and_wrong_peers():
+@pytest.fixture
+def no_fresh_processes(monkeypatch):
+    """First calls answered without starting processes: {"error": ...}, as for a failure."""
+    monkeypatch.setattr(measure, "median_fresh",
+                        lambda repeat, *argv: {"error": "not measured in this test"})
+
+
+def test_runner_marks_missing_and_wrong_peers(no_fresh_processes):
     loaders = {
         "gcc -O2": lambda k: kernels.fib,  # stands in for a correct peer
         "Numba": lambda k: lambda n: kernels.fib(n) + (n == 12),  # wrong at the benchmark size
@@ -155,7 +162,7 @@ def test_runner_marks_missing_and_wrong_peers():
     assert "1. Numba returned 145" in text and "2. minijit.jit is not available yet" in text
 
 
-def test_runner_reports_a_crashing_peer_as_error():
+def test_runner_reports_a_crashing_peer_as_error(no_fresh_processes):
     def broken(n):
         raise ZeroDivisionError("boom")
 
@@ -243,3 +250,24 @@ def test_first_call_is_measured_in_a_fresh_process():
 def test_fresh_process_failure_is_an_error_answer():
     assert measure.fresh("first-call", "NoSuchPeer", "fib") == {"error": "KeyError: 'NoSuchPeer'"}
     assert measure.fresh("no-such-command") == {"error": "KeyError: 'no-such-command'"}
+
+
+def test_fresh_process_killed_by_a_signal_is_a_crash(tmp_path, monkeypatch):
+    script = tmp_path / "crash.py"
+    script.write_text("import os\nos.abort()\n")
+    monkeypatch.setattr(measure, "FRESH", script)
+    assert measure.fresh("first-call", "minijit", "fib") == {
+        "error": "the process was killed by signal 6", "crashed": True}
+
+
+def test_runner_does_not_run_in_process_what_crashed_in_a_fresh_one(monkeypatch):
+    crashed = {"error": "the process was killed by signal 11", "crashed": True}
+    monkeypatch.setattr(measure, "median_fresh", lambda repeat, *argv: crashed)
+
+    def must_not_run(kernel):
+        raise AssertionError("ran in-process after crashing in a fresh process")
+
+    record = run.measure_kernel(TINY_FIB, {"minijit": must_not_run}, {}, repeat=1)
+    assert record["cell"] == {"minijit": "crash"}
+    assert record["notes"]["minijit"] == (
+        "minijit: the process was killed by signal 11 at the small size")
