@@ -60,8 +60,11 @@ def fresh(*argv: str, timeout: float = 600) -> dict:
 
     A process killed by a signal (compiled code that crashed) also sets "crashed".
     """
-    result = subprocess.run([sys.executable, str(FRESH), *argv], capture_output=True,
-                            text=True, timeout=timeout, check=False)
+    try:
+        result = subprocess.run([sys.executable, str(FRESH), *argv], capture_output=True,
+                                text=True, timeout=timeout, check=False)
+    except subprocess.TimeoutExpired:
+        return {"error": f"no answer within {timeout:g} s"}
     if result.returncode < 0:
         return {"error": f"the process was killed by signal {-result.returncode}",
                 "crashed": True}

@@ -271,3 +271,10 @@ def test_runner_does_not_run_in_process_what_crashed_in_a_fresh_one(monkeypatch)
     assert record["cell"] == {"minijit": "crash"}
     assert record["notes"]["minijit"] == (
         "minijit: the process was killed by signal 11 at the small size")
+
+
+def test_fresh_process_that_hangs_is_an_error_answer(tmp_path, monkeypatch):
+    script = tmp_path / "hang.py"
+    script.write_text("import time\ntime.sleep(60)\n")
+    monkeypatch.setattr(measure, "FRESH", script)
+    assert measure.fresh("memory", timeout=0.5) == {"error": "no answer within 0.5 s"}
