@@ -14,6 +14,7 @@ import math
 import os
 import struct
 import sys
+import threading
 import tracemalloc
 import weakref
 
@@ -335,6 +336,34 @@ def test_specialisation_is_chosen_by_exact_argument_types():
     f = make_entry([spec(k, "int64", marker(i)) for i, k in enumerate(kinds)], Recorder(), "f")
     assert [f(), f(1), f(1.0), f(True), f(1, 1.0), f(1.0, 1), f(1, 2, 3)] == list(range(7))
     assert f(1, 1) == "fallback"
+
+
+def test_endless_recursion_through_the_fallback_raises_recursion_error():
+    def fallback(*args: object) -> object:
+        return f(*args)  # the same unmatched call again, forever
+
+    f = make_entry([spec(("int64",), "int64", store_rsi)], fallback, "f")
+    with pytest.raises(RecursionError):
+        f(1.5)
+    assert f(7) == 7
+
+
+def test_threads_share_an_entry():
+    f = make_entry([spec(("int64", "int64"), "int64", add_int)], lambda *a: a, "f")
+    failures: list[object] = []
+
+    def work(base: int) -> None:
+        for i in range(20_000):
+            if f(base, i) != base + i or f(float(i), base) != (float(i), base):
+                failures.append((base, i))
+                return
+
+    threads = [threading.Thread(target=work, args=(n << 40,)) for n in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
 
 
 # --- interface errors --------------------------------------------------------------------
