@@ -14,7 +14,8 @@ One two-int add, called 1,000,000 times in one loop, through:
 The kernel behind the entry checks overflow (``jo`` to status 8), as compiled
 code does.  Each number is the median over ``repeat`` loops, in nanoseconds per
 call including the loop's own cost; ratios are to ``operator.add`` in the same
-run, whose loops interleave with the others'.  ``run(repeat)`` returns the rows for the benchmark runner.
+run, whose loops interleave with the others'.  ``run(repeat)`` returns the rows
+for the benchmark runner.
 """
 
 from __future__ import annotations

@@ -267,7 +267,8 @@ class _Writer:
         a.jmp(rax)
         for emit in self.cold:
             emit()
-        self.errors()
+        if self.specs:  # the error paths run inside a specialisation's frame
+            self.errors()
         return a.assemble()
 
     def const(self, reg: object, value: int, name: str) -> None:
@@ -371,7 +372,7 @@ class _Writer:
         self.call("PyBool_FromLong")
 
     def box_none(self, result: int) -> None:
-        """A new reference to None: inline on 3.10/3.11, ``Py_IncRef`` where objects can be immortal."""
+        """A new reference to None: inline on 3.10/3.11, else ``Py_IncRef`` (immortal objects)."""
         a = self.a
         if self.inline_incref:
             self.const(rax, id(None), "Py_None")
