@@ -316,14 +316,17 @@ def test_fallback_may_be_a_builtin():
     assert biggest(1.0, 4.0) == 0.25
 
 
+def marker(value: int):
+    """A kernel whose result says which specialisation ran."""
+
+    def build(a: Assembler) -> None:
+        a.mov(qword[rdi], value)
+        ok(a)
+
+    return build
+
+
 def test_specialisation_is_chosen_by_exact_argument_types():
-    def marker(value: int):
-        def build(a: Assembler) -> None:
-            a.mov(qword[rdi], value)
-            ok(a)
-
-        return build
-
     kinds = [
         (),
         ("int64",),
@@ -364,6 +367,26 @@ def test_threads_share_an_entry():
     for thread in threads:
         thread.join()
     assert failures == []
+
+
+SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
+kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(kind_tuples, max_size=8, unique=True),
+    st.lists(st.lists(st.sampled_from(sorted(SAMPLES)), max_size=4), min_size=1, max_size=10),
+)
+def test_dispatch_picks_the_specialisation_of_the_exact_types_or_falls_back(specs, calls):
+    f = make_entry(
+        [spec(kinds, "int64", marker(i)) for i, kinds in enumerate(specs)],
+        lambda *args: "fallback",
+        "f",
+    )
+    for kinds in calls:
+        expected = specs.index(tuple(kinds)) if tuple(kinds) in specs else "fallback"
+        assert f(*(SAMPLES[kind] for kind in kinds)) == expected
 
 
 # --- interface errors --------------------------------------------------------------------
