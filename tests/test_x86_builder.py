@@ -52,6 +52,25 @@ GOLDEN = {
     "accumulator_short_form_for_imm32": (lambda a: a.add(eax, 500), "05f4010000"),
     "avx_three_operands_ymm": (lambda a: a.vaddpd(ymm0, ymm1, ymm2), "c5f558c2"),
     "setcc_byte": (lambda a: a.setcc("l", al), "0f9cc0"),
+    "evex_zmm": (lambda a: a.vaddpd(registers.zmm0, registers.zmm1, registers.zmm2),
+                 "62f1f54858c2"),
+    "evex_disp8_times_n_compresses_64": (
+        lambda a: a.vaddpd(registers.zmm0, registers.zmm1, registers.zmmword[rax + 64]),
+        "62f1f548584001"),
+    "evex_disp8_times_n_falls_back_to_disp32": (
+        lambda a: a.vaddpd(registers.zmm0, registers.zmm1, registers.zmmword[rax + 8]),
+        "62f1f548588008000000"),
+    "evex_broadcast_scales_by_element": (
+        lambda a: a.vaddpd(registers.zmm0, registers.zmm1, qword[rax + 16].broadcast),
+        "62f1f558584002"),
+    "evex_mask_and_zeroing": (
+        lambda a: a.vaddpd(registers.zmm0(registers.k1).z, registers.zmm1, registers.zmm2),
+        "62f1f5c958c2"),
+    "evex_register_31_in_every_field": (
+        lambda a: a.vaddpd(registers.zmm31, registers.zmm31, registers.zmm31),
+        "6201854058ff"),
+    "vex_when_no_evex_feature_is_needed": (lambda a: a.vaddpd(xmm0, xmm1, xmm8),
+                                           "c4c17158c0"),
     "cmovcc_alias": (lambda a: a.cmovcc("nl", rax, rcx), "480f4dc1"),
 }
 
@@ -160,7 +179,15 @@ def test_data_directives():
     (lambda a: a.jcc("xx", a.label()), "unknown condition 'xx'"),
     (lambda a: a.add(qword[rax], byte[rcx]), "at most one operand may be memory"),
     (lambda a: a.movsd(xmm0, dword[rax]), "no form for (xmm, m32)"),
-    (lambda a: a.vaddsd(xmm0, xmm1, registers.xmm16), "needs an EVEX"),
+    (lambda a: a.addsd(xmm0, registers.xmm16), "xmm16 needs an EVEX (AVX-512) form"),
+    (lambda a: a.vaddpd(xmm0, xmm1, registers.xmm2(registers.k1)), "no write mask here"),
+    (lambda a: a.vmovapd(registers.zmmword[rax](registers.k1).z, registers.zmm0),
+     "no zeroing here"),
+    (lambda a: a.vaddpd(registers.zmm0(registers.k0), registers.zmm1, registers.zmm2),
+     "a write mask must be k1-k7"),
+    (lambda a: a.vaddpd(registers.zmm0, registers.zmm1, byte[rax].broadcast),
+     "only dword and qword memory operands can be broadcast"),
+    (lambda a: a.addpd(xmm0(registers.k1), xmm1), "a write mask needs an EVEX"),
     (lambda a: a.mov(rax, 1.5), "not a register, memory operand, immediate or label"),
 ])
 def test_bad_input_raises_asmerror(build, message):

@@ -85,7 +85,7 @@ def _shortened_mov(line: str) -> bool:
 
 @pytest.fixture(scope="module")
 def corpus_bytes():
-    lines = corpus()
+    lines = corpus(avx512=True)
     expected, errors = gnu_as(lines)
     assert not errors, f"GNU as rejects corpus lines: {list(errors.items())[:5]}"
     return lines, expected
@@ -95,9 +95,9 @@ def test_corpus_is_large_and_covers_every_form(corpus_bytes):
     from minijit.x86.table import forms
 
     lines, _ = corpus_bytes
-    assert len(lines) > 5000
+    assert len(lines) > 10000
     mnemonics = {line.split()[0] for line in lines}
-    missing = {f.mnemonic for f in forms() if not f.rel_size} - mnemonics
+    missing = {f.mnemonic for f in forms(avx512=True) if not f.rel_size} - mnemonics
     assert not missing
 
 
@@ -138,11 +138,12 @@ def test_branch_program_matches_gnu_as():
 MNEMONICS = ["add", "sub", "and", "or", "xor", "cmp", "adc", "sbb", "test", "mov", "xchg",
              "imul", "shl", "sar", "rol", "lea", "movzx", "movsx", "movsxd", "inc", "neg",
              "push", "pop", "bt", "bsf", "popcnt", "cmove", "movsd", "addsd", "movq", "movd",
-             "cvtsi2sd", "cvttsd2si", "vaddpd", "vmovaps", "vfmadd231sd", "pxor", "roundsd"]
+             "cvtsi2sd", "cvttsd2si", "vaddpd", "vmovaps", "vfmadd231sd", "pxor", "roundsd",
+             "vmovapd", "vpaddq", "vfmadd231pd", "vbroadcastsd"]
 REGS = [r for kind in ("r8", "r16", "r32", "r64", "xmm", "ymm") for r in SAMPLES[kind]] + [
-    "ah", "bh", "cl"]
+    "ah", "bh", "cl", "xmm20", "ymm31", "zmm0", "zmm17"]
 SIZES = ["byte ptr ", "word ptr ", "dword ptr ", "qword ptr ", "xmmword ptr ", "ymmword ptr ",
-         ""]
+         "zmmword ptr ", ""]
 operand = st.one_of(
     st.sampled_from(REGS),
     st.builds(lambda s, m: s + m, st.sampled_from(SIZES), st.sampled_from(MEMORY)),

@@ -48,6 +48,8 @@ def test_program_equals_builder():
     ("mov eax, dword ptr [0x1000]", "8b042500100000"),
     ("add al, 1 # hash comment", "0401"),
     ("vaddpd ymm0, ymm1, ymmword ptr [rax]", "c5f55800"),
+    ("vaddpd zmm0 {k1}{z}, zmm1, qword ptr [rax + 16]{1to8}", "62f1f5d9584002"),
+    ("vaddpd zmm0{k1}{z},zmm1,zmm2", "62f1f5c958c2"),
     (".byte 1, 0xff\n.word 2\n.long -1\n.quad 3", "01ff0200ffffffff0300000000000000"),
 ])
 def test_syntax_forms(text, expected):
@@ -90,7 +92,11 @@ def test_syntax_forms(text, expected):
     ("rax: nop", 1, "bad label name 'rax'"),
     ("mov rax, 1.5", 1, "cannot read operand '1.5'"),
     ("mov rax, label", 1, "no form for (r64, rel)"),
-    ("vaddsd xmm0, xmm1, xmm16", 1, "needs an EVEX"),
+    ("addsd xmm0, xmm16", 1, "xmm16 needs an EVEX (AVX-512) form"),
+    ("vaddpd zmm0 {k1}, zmm1, zmm2 {k2}", 1, "no write mask here"),
+    ("vaddpd zmm0 {z}, zmm1, zmm2", 1, "{z} needs a write mask"),
+    ("vaddpd zmm0 {k9}, zmm1, zmm2", 1, "unknown decoration {k9}"),
+    ("vaddpd zmm0 {k1}}, zmm1, zmm2", 1, "malformed decoration"),
     ("mov rax, [rip + rcx*2]", 1, "rip-relative addresses cannot have an index"),
     ("mov rax, [eax]", 1, "base register eax must be a 64-bit register or rip"),
     ("mov rax, [rax + 0x100000000]", 1, "displacement 0x100000000 does not fit in 32 bits"),

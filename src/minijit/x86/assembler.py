@@ -383,9 +383,9 @@ def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
     ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
     zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
     ``xchg rax, rax`` is ``nop`` (90) and ``int 3`` is ``int3`` (CC), as GNU as
-    encodes them.  Like GNU as, ``imul r,
-    imm`` means ``imul r, r, imm``, and ``movq``/``movd`` between general registers,
-    memory and immediates (no vector register) mean ``mov``.
+    encodes them.  Like GNU as, ``imul r, imm`` means ``imul r, r, imm``, ``movd``
+    between xmm and a 64-bit operand is ``movq``, and ``movq``/``movd`` between
+    general registers, memory and immediates (no vector register) mean ``mov``.
     """
     if len(ops) == 2 and type(ops[0]) is Reg:
         if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
@@ -397,6 +397,9 @@ def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
             return mnemonic, (ops[0], ops[0], ops[1])
     if mnemonic == "int" and ops == (3,) and type(ops[0]) is int:
         return "int3", ()
+    if mnemonic == "movd" and len(ops) == 2 and {getattr(op, "size", 0) for op in ops} == {
+            64, 128}:
+        return "movq", ops
     if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
             type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
         size = _MOV_SIZE[mnemonic]

@@ -28,6 +28,7 @@ SAMPLES = {
             "r15"],
     "xmm": ["xmm0", "xmm1", "xmm5", "xmm7", "xmm8", "xmm9", "xmm15"],
     "ymm": ["ymm0", "ymm2", "ymm6", "ymm7", "ymm8", "ymm11", "ymm15"],
+    "k": ["k0", "k1", "k2", "k7"],
 }
 # Every special case of ModRM/SIB addressing.
 MEMORY = [
@@ -51,8 +52,18 @@ IMMEDIATES = {
 }
 
 
+# EVEX forms also take registers 16-31; a destination gets masks.
+EVEX_SAMPLES = {
+    "xmm": ["xmm0", "xmm16", "xmm9", "xmm31", "xmm1", "xmm24", "xmm15"],
+    "ymm": ["ymm1", "ymm17", "ymm8", "ymm30", "ymm2", "ymm25", "ymm14"],
+    "zmm": ["zmm0", "zmm1", "zmm8", "zmm15", "zmm16", "zmm23", "zmm31"],
+    "k": ["k0", "k1", "k5", "k7"],
+}
+MASKS = ["", " {k1}", " {k7}{z}", "", " {k3}"]
+
+
 def _operand_samples(form, i: int) -> list[str]:
-    spec = form.operands[i]
+    spec = form.operands[i].replace("{k}", "").replace("{z}", "").strip()
     fixed = form.fixed[i]
     if fixed is not None:
         return [fixed]
@@ -68,9 +79,17 @@ def _operand_samples(form, i: int) -> list[str]:
             return IMMEDIATES[("imm8", form.sext)]
         return IMMEDIATES[(bits, False)]
     out: list[str] = []
+    table = EVEX_SAMPLES if form.evex is not None else SAMPLES
     for kind in kinds:
-        if kind in SAMPLES:
+        if kind in table:
+            out += table[kind]
+        elif kind in SAMPLES:
             out += SAMPLES[kind]
+        elif kind[0] == "b":
+            lanes = (128 << form.evex[0]) // int(kind[1:])
+            keyword = SIZE_NAMES[int(kind[1:])]
+            out += [f"{keyword} ptr {m}{{1to{lanes}}}" for m in ("[rax]", "[rsp + 64]",
+                                                              "[rcx + rdx*8 - 1024]")]
         elif kind[0] == "m":
             # A rotating slice of the addressing cases: all of them over the table.
             start = form.index * MEMORY_PER_FORM % len(MEMORY)
@@ -91,18 +110,28 @@ def _lines_for(form) -> list[str]:
     # Shift each column so that registers pair with different registers.
     rows = [[col[(j + 3 * k) % count] for k, col in enumerate(columns)] for j in range(count)]
     lines = []
+    if form.masked:
+        # (GNU as cannot read a mask after an absolute address like [0x1000].)
+        rows = [[row[0] + (MASKS[j % len(MASKS)] if ("{k}{z}" in form.operands[0] or
+                           "{z}" not in MASKS[j % len(MASKS)]) and "[0x" not in row[0]
+                           else "")] + row[1:]
+                for j, row in enumerate(rows)]
     for row in rows:
-        if sum(op.endswith("]") for op in row) > 1:
+        if sum("[" in op for op in row) > 1:
             continue
         lines.append(f"{form.mnemonic} {', '.join(row)}")
     return lines
 
 
-def corpus() -> list[str]:
-    """Intel-syntax lines, one instruction each, covering every non-branch table form."""
+def corpus(avx512: bool = False) -> list[str]:
+    """Intel-syntax lines, one instruction each, covering every non-branch table form.
+
+    ``avx512`` adds the AVX-512 forms (``forms(avx512=True)``): EVEX with registers
+    16-31, masks and broadcasts, and the opmask instructions.
+    """
     lines: list[str] = []
     seen = set()
-    for form in forms():
+    for form in forms(avx512):
         for line in _lines_for(form):
             if line not in seen:
                 seen.add(line)

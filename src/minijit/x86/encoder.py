@@ -20,7 +20,7 @@ from itertools import product
 from typing import Sequence
 
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import MEM_KINDS, REGISTERS, Label, Mem, Reg
+from minijit.x86.registers import REGISTERS, Label, Masked, Mem, Reg
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MEM_SIZED, Form, forms
 
 __all__ = ["INDEX", "select", "encode", "encode_fields", "describe_kinds", "canonical"]
@@ -41,14 +41,18 @@ def canonical(mnemonic: str) -> str:
     return MNEMONIC_ALIASES.get(mnemonic, mnemonic)
 
 
+VECTOR_KINDS = ("xmm", "ymm", "zmm", "k")
+
+
 def _needs_check(form: Form) -> bool:
-    return form.imm_i >= 0 or any(f is not None for f in form.fixed) or (
-        form.plus_r and form.fixed != (None,) and form.fixed != ())
+    """Whether :func:`_accepts` must look at the operands (else kinds decide alone)."""
+    vector = any(k in VECTOR_KINDS for ks in form.kinds for k in ks)
+    return form.imm_i >= 0 or any(f is not None for f in form.fixed) or vector
 
 
 def _build_index() -> dict[str, dict[tuple, object]]:
     index: dict[str, dict[tuple, list]] = {}
-    for form in forms():
+    for form in forms(avx512=True):
         choices = []
         for kinds in form.kinds:
             expanded = []
@@ -84,7 +88,7 @@ def kind_of(op: object) -> str:
     """The operand kind of a builder operand (``rax`` -> ``"r64"``, ``5`` -> ``"imm"``)."""
     if type(op) is int:
         return "imm"
-    if isinstance(op, (Reg, Mem)):
+    if isinstance(op, (Reg, Mem, Masked)):
         return op.kind
     if isinstance(op, Label):
         return "rel"
@@ -119,6 +123,16 @@ def _accepts(form: Form, ops: Sequence[object]) -> str | None:
     if form.plus_r and form.opcode == b"\x90" and form.size == 32 and ops[0] is ops[1]:
         # 90 is nop in 64-bit mode: xchg eax, eax must clear rax's top half.
         return "xchg eax, eax needs the ModRM form"
+    if form.evex is None:
+        for op in ops:
+            if type(op) is Masked:
+                return f"{op!r}: a write mask needs an EVEX (AVX-512) form"
+            if type(op) is Reg and op.num > 15:
+                return f"{op.name} needs an EVEX (AVX-512) form"
+    else:
+        for i, op in enumerate(ops):
+            if type(op) is Masked and (i or not form.masked or (op.zero and not form.zeroing)):
+                return f"{op!r}: no {'zeroing' if op.zero and i == 0 else 'write mask'} here"
     return None
 
 
@@ -154,14 +168,15 @@ def select(mnemonic: str, ops: Sequence[object], table: dict | None = None) -> F
 
 def _no_form_message(mnemonic: str, kinds: tuple) -> str:
     name = canonical(mnemonic)
-    signatures = list(dict.fromkeys(f.signature() for f in forms() if f.mnemonic == name))
+    signatures = list(dict.fromkeys(f.signature() for f in forms(avx512=True)
+                                    if f.mnemonic == name))
     hint = ""
     mems = sum(k[0] == "m" for k in kinds)
     sizes = {k for k in kinds if k in ("r8", "r16", "r32", "r64")}
     if mems > 1:
         hint = " (at most one operand may be memory)"
     elif kinds and kinds[-1] in ("r16", "r32", "r64", "r8") and any(
-            f.mnemonic == name and "CL" in f.operands for f in forms()):
+            f.mnemonic == name and "CL" in f.operands for f in forms(avx512=True)):
         hint = " (a count in a register must be cl)"
     elif len(sizes) > 1:
         hint = " (operand sizes differ)"
@@ -171,10 +186,11 @@ def _no_form_message(mnemonic: str, kinds: tuple) -> str:
 
 # --- the byte fields ---------------------------------------------------------------------
 
-def _address(reg3: int, m: Mem) -> tuple[int, int, bytes, int, int]:
-    """ModRM, SIB (-1 if none), displacement bytes, REX.X and REX.B for memory ``m``.
+def _address(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
+    """ModRM, SIB and displacement bytes, REX.X and REX.B, for memory operand ``m``.
 
-    ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).
+    ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
+    disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
     base, index, disp = m.base, m.index, m.disp
     if not -(1 << 31) <= disp < (1 << 31):
@@ -190,30 +206,33 @@ def _address(reg3: int, m: Mem) -> tuple[int, int, bytes, int, int]:
     if base is None:
         # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
         # (mod=00 rm=101 alone would be rip-relative).
-        sib = (scale << 6 | index.code << 3 | 5) if index is not None else 0x25
-        x = index.rex if index is not None else 0
-        return reg3 << 3 | 4, sib, (disp & 0xFFFFFFFF).to_bytes(4, "little"), x, 0
+        disp32 = (disp & 0xFFFFFFFF).to_bytes(4, "little")
+        if index is None:
+            return bytes((reg3 << 3 | 4, 0x25)) + disp32, 0, 0
+        return bytes((reg3 << 3 | 4, scale << 6 | index.code << 3 | 5)) + disp32, index.rex, 0
     if base.kind == "rip":
         if index is not None:
             raise AsmError("rip-relative addresses cannot have an index register")
-        return reg3 << 3 | 5, -1, (disp & 0xFFFFFFFF).to_bytes(4, "little"), 0, 0
+        return bytes((reg3 << 3 | 5,)) + (disp & 0xFFFFFFFF).to_bytes(4, "little"), 0, 0
     if base.kind != "r64":
         raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
     code = base.code
     # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: use disp8 0.
     if disp == 0 and code != 5:
         mod, dbytes = 0, b""
-    elif -128 <= disp <= 127:
+    elif n == 1 and -128 <= disp <= 127:
         mod, dbytes = 0x40, (disp & 0xFF).to_bytes(1, "little")
+    elif n > 1 and disp % n == 0 and -128 <= disp // n <= 127:
+        mod, dbytes = 0x40, (disp // n & 0xFF).to_bytes(1, "little")
     else:
         mod, dbytes = 0x80, (disp & 0xFFFFFFFF).to_bytes(4, "little")
     if index is not None:
-        return mod | reg3 << 3 | 4, scale << 6 | index.code << 3 | code, dbytes, index.rex, \
-            base.rex
+        return bytes((mod | reg3 << 3 | 4, scale << 6 | index.code << 3 | code)) + dbytes, \
+            index.rex, base.rex
     if code == 4:
         # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
-        return mod | reg3 << 3 | 4, 0x24, dbytes, 0, base.rex
-    return mod | reg3 << 3 | code, -1, dbytes, 0, base.rex
+        return bytes((mod | reg3 << 3 | 4, 0x24)) + dbytes, 0, base.rex
+    return bytes((mod | reg3 << 3 | code,)) + dbytes, 0, base.rex
 
 
 def _check_byte_regs(form: Form, ops: Sequence[object], rex: int) -> int:
@@ -234,89 +253,73 @@ def _check_byte_regs(form: Form, ops: Sequence[object], rex: int) -> int:
     return rex
 
 
-def _vector_reg(op: Reg, form: Form) -> None:
-    if op.num > 15 and form.evex is None:
-        raise AsmError(f"{op.name} needs an EVEX (AVX-512) form; {form.signature()} is not one")
-
-
-def _components(form: Form, ops: Sequence[object]) -> tuple:
-    """(prefix, rex, vex, opcode, modrm, sib, disp, imm) of ``form`` on ``ops``.
-
-    ``rex`` is the REX byte or 0; ``vex`` the VEX bytes or b""; ``modrm``/``sib`` are
-    -1 when absent.
-    """
+def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes, bytes, bytes]:
+    """(prefix, REX/VEX/EVEX, opcode, ModRM+SIB+disp, immediate) bytes of ``form`` on ``ops``."""
+    aaa = z = 0
+    if form.evex is not None and type(ops[0]) is Masked:
+        aaa, z = ops[0].mask.num, ops[0].zero
+        ops = (ops[0].op,) + tuple(ops[1:])
     reg3 = form.digit or 0
-    r = x = b = 0
+    r = x = b = r4 = 0
     rm_op = ops[form.rm_i] if form.rm_i >= 0 else None
     if form.reg_i >= 0:
         reg = ops[form.reg_i]
-        if reg.num > 15:
-            _vector_reg(reg, form)
-        reg3, r = reg.code, reg.rex
-    modrm = sib = -1
-    disp = b""
+        reg3, r, r4 = reg.code, reg.rex, reg.num >> 4
+    tail = b""
     opcode = form.opcode
     if form.modrm:
         if type(rm_op) is Reg:
-            if rm_op.num > 15:
-                _vector_reg(rm_op, form)
-            modrm, b = 0xC0 | reg3 << 3 | rm_op.code, rm_op.rex
+            tail = bytes((0xC0 | reg3 << 3 | rm_op.code,))
+            b = rm_op.rex
+            x = rm_op.num >> 4  # EVEX: bit 4 of a register in rm travels in X
+        elif form.evex is not None:
+            n = rm_op.size // 8 if rm_op.bcst else form.mem_size // 8
+            tail, x, b = _address(reg3, rm_op, n)
         else:
-            modrm, sib, disp, x, b = _address(reg3, rm_op)
+            tail, x, b = _address(reg3, rm_op)
     elif form.plus_r:
         b = rm_op.rex
         opcode = opcode[:-1] + bytes((opcode[-1] + rm_op.code,))
-    vex = b""
-    rex = 0
     if form.vex is not None:
         length, pp, opmap, w = form.vex
-        v = 0
-        if form.v_i >= 0:
-            v = ops[form.v_i].num
-            if v > 15:
-                _vector_reg(ops[form.v_i], form)
-        tail = (~v & 15) << 3 | length << 2 | pp
+        v = ops[form.v_i].num if form.v_i >= 0 else 0
+        low = (~v & 15) << 3 | length << 2 | pp
         if not (x or b or w) and opmap == 1:
             # C5 | R' vvvv' L pp           (R and vvvv stored inverted)
-            vex = bytes((0xC5, (r ^ 1) << 7 | tail))
+            head = bytes((0xC5, (r ^ 1) << 7 | low))
         else:
             # C4 | R' X' B' mmmmm | W vvvv' L pp
-            vex = bytes((0xC4, (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | opmap,
-                         w << 7 | tail))
+            head = bytes((0xC4, (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | opmap, w << 7 | low))
+    elif form.evex is not None:
+        length, pp, opmap, w = form.evex
+        v = ops[form.v_i].num if form.v_i >= 0 else 0
+        bcst = form.rm_i >= 0 and type(rm_op) is Mem and rm_op.bcst
+        # 62 | R' X' B' R4' 0 mmm | W vvvv' 1 pp | z L'L b V4' aaa   (' = inverted)
+        head = bytes((0x62,
+                      (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | (r4 ^ 1) << 4 | opmap,
+                      w << 7 | (~v & 15) << 3 | 4 | pp,
+                      z << 7 | length << 5 | bcst << 4 | (v >> 4 ^ 1) << 3 | aaa))
     else:
         # REX = 0100 W R X B
         bits = form.rex_w << 3 | r << 2 | x << 1 | b
         rex = 0x40 | bits if bits else 0
         if form.byte_regs:
             rex = _check_byte_regs(form, ops, rex)
+        head = bytes((rex,)) if rex else b""
     imm = b""
     if form.imm_size:
         if form.is4:
-            is4 = ops[form.is4_i]
-            if is4.num > 15:
-                _vector_reg(is4, form)
-            imm = bytes((is4.num << 4,))
+            imm = bytes((ops[form.is4_i].num << 4,))
         else:
             size = form.imm_size
             imm = (ops[form.imm_i] & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-    return form.prefix, rex, vex, opcode, modrm, sib, disp, imm
+    return form.prefix, head, opcode, tail, imm
 
 
 def encode(form: Form, ops: Sequence[object]) -> bytes:
     """The bytes of ``form`` applied to ``ops`` (as checked by :func:`select`)."""
-    prefix, rex, vex, opcode, modrm, sib, disp, imm = _components(form, ops)
-    out = bytearray(prefix)
-    if rex:
-        out.append(rex)
-    out += vex
-    out += opcode
-    if modrm >= 0:
-        out.append(modrm)
-        if sib >= 0:
-            out.append(sib)
-        out += disp
-    out += imm
-    return bytes(out)
+    prefix, head, opcode, tail, imm = _components(form, ops)
+    return prefix + head + opcode + tail + imm
 
 
 def encode_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str]]:
@@ -324,39 +327,51 @@ def encode_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, s
 
     ``b"".join(f[1] for f in encode_fields(...)) == encode(...)``.
     """
-    prefix, rex, vex, opcode, modrm, sib, disp, imm = _components(form, ops)
+    prefix, head, opcode, tail, imm = _components(form, ops)
     fields = []
     if prefix:
         fields.append(("prefix", prefix, "operand-size or mandatory prefix"))
-    if rex:
-        fields.append(("rex", bytes((rex,)), f"REX W={rex >> 3 & 1} R={rex >> 2 & 1} "
-                                            f"X={rex >> 1 & 1} B={rex & 1}"))
-    if vex:
-        if vex[0] == 0xC5:
-            r, v, length, pp, opmap, w = vex[1] >> 7 ^ 1, ~vex[1] >> 3 & 15, \
-                vex[1] >> 2 & 1, vex[1] & 3, 1, 0
-            meaning = f"2-byte VEX R={r}"
-        else:
-            r, x, b = vex[1] >> 7 ^ 1, vex[1] >> 6 & 1 ^ 1, vex[1] >> 5 & 1 ^ 1
-            opmap, w, v = vex[1] & 31, vex[2] >> 7, ~vex[2] >> 3 & 15
-            length, pp = vex[2] >> 2 & 1, vex[2] & 3
-            meaning = f"3-byte VEX R={r} X={x} B={b} map={opmap} W={w}"
-        fields.append(("vex", vex, f"{meaning} vvvv={v} L={length} pp={pp}"))
+    if head:
+        fields.append(_describe_head(head))
     if form.plus_r:
-        fields.append(("opcode", opcode, f"opcode + register {ops[form.rm_i].name}"))
+        fields.append(("opcode", opcode, f"opcode + register {ops[form.rm_i]!r}"))
     else:
         fields.append(("opcode", opcode, "opcode"))
-    if modrm >= 0:
-        fields.append(("modrm", bytes((modrm,)),
-                       f"ModRM mod={modrm >> 6} reg={modrm >> 3 & 7} rm={modrm & 7}"))
-    if sib >= 0:
-        fields.append(("sib", bytes((sib,)),
-                       f"SIB scale={1 << (sib >> 6)} index={sib >> 3 & 7} base={sib & 7}"))
-    if disp:
-        value = int.from_bytes(disp, "little", signed=True)
-        fields.append(("disp", disp, f"displacement {value}"))
+    if tail:
+        modrm = tail[0]
+        mod, rm = modrm >> 6, modrm & 7
+        fields.append(("modrm", tail[:1], f"ModRM mod={mod} reg={modrm >> 3 & 7} rm={rm}"))
+        rest = tail[1:]
+        if mod != 3 and rm == 4:  # rm=100 with a memory mod: a SIB byte follows
+            sib = rest[0]
+            fields.append(("sib", rest[:1], f"SIB scale={1 << (sib >> 6)} index={sib >> 3 & 7} "
+                                            f"base={sib & 7}"))
+            rest = rest[1:]
+        if rest:
+            value = int.from_bytes(rest, "little", signed=True)
+            fields.append(("disp", rest, f"displacement {value}"))
     if imm:
-        meaning = f"is4 register {ops[form.is4_i].name}" if form.is4 else \
+        meaning = f"is4 register {ops[form.is4_i]!r}" if form.is4 else \
             f"immediate {ops[form.imm_i]}"
         fields.append(("imm", imm, meaning))
     return fields
+
+
+def _describe_head(head: bytes) -> tuple[str, bytes, str]:
+    """The REX, VEX or EVEX prefix with its bits named."""
+    first = head[0]
+    if first == 0x62:
+        p0, p1, p2 = head[1], head[2], head[3]
+        return ("evex", head, f"EVEX R={p0 >> 7 ^ 1} X={p0 >> 6 & 1 ^ 1} B={p0 >> 5 & 1 ^ 1} "
+                              f"R'={p0 >> 4 & 1 ^ 1} map={p0 & 7} W={p1 >> 7} "
+                              f"vvvv={~p1 >> 3 & 15 | (p2 >> 3 & 1 ^ 1) << 4} pp={p1 & 3} "
+                              f"z={p2 >> 7} L'L={p2 >> 5 & 3} b={p2 >> 4 & 1} aaa={p2 & 7}")
+    if first == 0xC5:
+        return ("vex", head, f"2-byte VEX R={head[1] >> 7 ^ 1} vvvv={~head[1] >> 3 & 15} "
+                             f"L={head[1] >> 2 & 1} pp={head[1] & 3}")
+    if first == 0xC4:
+        return ("vex", head, f"3-byte VEX R={head[1] >> 7 ^ 1} X={head[1] >> 6 & 1 ^ 1} "
+                             f"B={head[1] >> 5 & 1 ^ 1} map={head[1] & 31} W={head[2] >> 7} "
+                             f"vvvv={~head[2] >> 3 & 15} L={head[2] >> 2 & 1} pp={head[2] & 3}")
+    return ("rex", head, f"REX W={first >> 3 & 1} R={first >> 2 & 1} X={first >> 1 & 1} "
+                         f"B={first & 1}")

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from typing import Union
 
-__all__ = ["Reg", "Label", "Address", "Mem", "REGISTERS", "SIZES"]
+__all__ = ["Reg", "Label", "Address", "Mem", "Masked", "REGISTERS", "SIZES"]
 
 
 class Reg:
@@ -57,6 +57,10 @@ class Reg:
         return Address(None, self, scale, 0, None)
 
     __rmul__ = __mul__
+
+    def __call__(self, mask: Reg, z: bool = False) -> Masked:
+        """AVX-512 write mask: ``zmm0(k1)`` is ``zmm0 {k1}``, ``zmm0(k1, z=True)`` adds {z}."""
+        return Masked(self, mask, z)
 
 
 class Label:
@@ -146,18 +150,35 @@ class Mem:
     encoding caches recognise ``qword[rsp + 8]`` made twice.
     """
 
-    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label", "key", "hash")
+    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label", "key", "hash",
+                 "bcst")
 
-    def __init__(self, size: int, address: Address) -> None:
+    def __init__(self, size: int, address: Address, bcst: bool = False) -> None:
         self.size = size
-        self.kind = MEM_KINDS[size]
+        self.bcst = bcst
+        # A broadcast element (AVX-512 ``qword ptr [rax]{1to8}``) is its own kind.
+        self.kind = f"b{size}" if bcst else MEM_KINDS[size]
         self.base = address.base
         self.index = address.index
         self.scale = address.scale
         self.disp = address.disp
         self.label = address.label
-        self.key = (size, self.base, self.index, self.scale, self.disp, self.label)
+        self.key = (size, self.base, self.index, self.scale, self.disp, self.label, bcst)
         self.hash = hash(self.key)
+
+    @property
+    def broadcast(self) -> Mem:
+        """This element broadcast to every lane (AVX-512): ``qword[rax].broadcast``."""
+        if self.size not in (32, 64):
+            raise _error("only dword and qword memory operands can be broadcast")
+        return Mem(self.size, self.address(), True)
+
+    def address(self) -> Address:
+        return Address(self.base, self.index, self.scale, self.disp, self.label)
+
+    def __call__(self, mask: Reg) -> Masked:
+        """AVX-512 write mask on a memory destination: ``zmmword[rax](k1)``."""
+        return Masked(self, mask, False)
 
     def __eq__(self, other: object) -> bool:
         return type(other) is Mem and self.key == other.key
@@ -167,8 +188,42 @@ class Mem:
 
     def __repr__(self) -> str:
         keyword = SIZE_NAMES.get(self.size, "")
-        address = Address(self.base, self.index, self.scale, self.disp, self.label)
-        return f"{keyword} ptr [{address}]" if keyword else f"[{address}]"
+        text = f"{keyword} ptr [{self.address()}]" if keyword else f"[{self.address()}]"
+        return text + "{1toN}" if self.bcst else text
+
+
+class Masked:
+    """An AVX-512 operand with a write mask: ``zmm0 {k1}`` or ``zmm0 {k1}{z}``.
+
+    ``kind`` is the operand's own kind; the encoder puts ``mask`` in EVEX.aaa and
+    ``zero`` in EVEX.z.
+    """
+
+    __slots__ = ("op", "mask", "zero", "kind", "key", "hash")
+
+    def __init__(self, op: Reg | Mem, mask: Reg, zero: bool) -> None:
+        if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
+            raise _error(f"a write mask must be k1-k7, not {mask!r}")
+        self.op = op
+        self.mask = mask
+        self.zero = bool(zero)
+        self.kind = op.kind
+        self.key = (op, mask, self.zero)
+        self.hash = hash(self.key)
+
+    @property
+    def z(self) -> Masked:
+        """Zeroing-masking: ``zmm0(k1).z`` is ``zmm0 {k1}{z}``."""
+        return Masked(self.op, self.mask, True)
+
+    def __eq__(self, other: object) -> bool:
+        return type(other) is Masked and self.key == other.key
+
+    def __hash__(self) -> int:
+        return self.hash
+
+    def __repr__(self) -> str:
+        return f"{self.op!r} {{{self.mask.name}}}" + ("{z}" if self.zero else "")
 
 
 MEM_KINDS = {0: "m", 8: "m8", 16: "m16", 32: "m32", 64: "m64", 80: "m80",

@@ -6,8 +6,9 @@ Grammar (``;`` and ``#`` start comments)::
 
     line      := {name ':'} [directive | instruction]
     instruction := mnemonic [operand {',' operand}]
-    operand   := register | number | name
-               | [size ['ptr']] '[' address ']'
+    operand   := (register | number | name
+               | [size ['ptr']] '[' address ']') {decoration}
+    decoration := '{' (k1-k7 | 'z' | '1to' N) '}'    (AVX-512 mask, zeroing, broadcast)
     address   := term {('+' | '-') term}
     term      := register ['*' scale] | scale '*' register | number | name
     size      := byte | word | dword | qword | tbyte | xmmword | ymmword | zmmword
@@ -26,7 +27,7 @@ import re
 
 from minijit.x86.assembler import Assembler
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Mem, Reg
+from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Masked, Mem, Reg
 
 __all__ = ["assemble", "parse_operand"]
 
@@ -120,6 +121,8 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
     if cached is not None:
         return cached
     t = text.strip()
+    if t.endswith("}"):
+        return _decorated(t, names)
     lower = t.lower()
     result: object
     uses_label = False
@@ -148,6 +151,38 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
     if not uses_label:
         _OPERAND_CACHE[text] = result
     return result
+
+
+_DECORATION = re.compile(r"\{\s*([^{}]*?)\s*\}\s*\Z")
+
+
+def _decorated(text: str, names: _Names | None) -> object:
+    """An AVX-512 operand with ``{k1}``, ``{z}`` or ``{1toN}`` decorations."""
+    marks = []
+    while text.endswith("}"):
+        match = _DECORATION.search(text)
+        if match is None:
+            raise AsmError(f"malformed decoration in {text!r}")
+        marks.insert(0, match.group(1).lower())
+        text = text[:match.start()].rstrip()
+    op = parse_operand(text, names)
+    mask, zero = None, False
+    for mark in marks:
+        if mark in REGISTERS and REGISTERS[mark].kind == "k":
+            mask = REGISTERS[mark]
+        elif mark == "z":
+            zero = True
+        elif mark.startswith("1to") and type(op) is Mem and not op.bcst:
+            op = op.broadcast
+        else:
+            raise AsmError(f"unknown decoration {{{mark}}} in {text!r}")
+    if zero and mask is None:
+        raise AsmError(f"{{z}} needs a write mask {{k1}}-{{k7}} in {text!r}")
+    if mask is not None:
+        if not isinstance(op, (Reg, Mem)):
+            raise AsmError(f"a write mask applies to a register or memory, not {text!r}")
+        return Masked(op, mask, zero)
+    return op
 
 
 def _split_operands(text: str) -> list[str]:
