@@ -126,3 +126,24 @@ def test_instruction_and_bytes_together_is_a_usage_error(capsys):
     status, _, err = run(capsys, "explain", "ret", "--bytes", "c3")
     assert status == 2
     assert err == "minijit explain: error: give one INSTRUCTION or --bytes HEX\n"
+
+
+def test_evex_fields_mask_and_compressed_displacement():
+    explanation = explain("vaddpd zmm30{k5}{z}, zmm1, zmmword ptr [rbp + 0x80]")
+    evex, _opcode, _modrm, disp = explanation.fields
+    assert evex.bytes == bytes.fromhex("6261f5cd")
+    assert evex.value == ("62 (EVEX): R=1 X=0 B=0 R'=1 mm=01 W=1 vvvv=0001 pp=01 z=1 "
+                          "L'L=10 b=0 V'=0 aaa=101")
+    assert "aaa=5: write mask k5, lanes whose mask bit is 0 are zeroed (z=1)" in evex.meaning
+    assert "L'L=10: 512-bit vectors" in evex.meaning
+    assert (disp.name, disp.value) == ("disp8", "0x2")
+    assert disp.meaning == ["compressed disp8*N: 2 * 64 = 0x80"]
+
+
+def test_evex_broadcast_scales_by_the_element():
+    explanation = explain("vpandq xmm1{k6}, xmm17, qword ptr [rax + rbx*4 + 0x40]{1to2}")
+    evex = explanation.fields[0]
+    assert "V'vvvv=17: xmm17" in evex.meaning
+    assert any(line.startswith("b=1: the memory operand is one element broadcast")
+               for line in evex.meaning)
+    assert explanation.fields[-1].meaning == ["compressed disp8*N: 8 * 8 = 0x40"]

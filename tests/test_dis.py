@@ -62,6 +62,15 @@ GOLDEN = {
     "cdq_without_rex_w": ("99", "cdq"),
     "setcc_byte": ("0f9cc0", "setl al"),
     "lea_has_no_size": ("488d0437", "lea rax, [rdi+rsi*1]"),
+    "evex_mask_and_broadcast": ("62f1f516db4c9808",
+                                "vpandq xmm1{k6}, xmm17, QWORD PTR [rax+rbx*4+0x40]{1to2}"),
+    "evex_zeroing_and_registers_above_15": ("622275 8da8f1".replace(" ", ""),
+                                             "vfmadd213ps xmm30{k5}{z}, xmm1, xmm17"),
+    "evex_disp8_is_scaled_by_64": ("6261f5cd587502",
+                                   "vaddpd zmm30{k5}{z}, zmm1, ZMMWORD PTR [rbp+0x80]"),
+    "evex_store_mask_on_memory": ("6251fd4c116500", "vmovupd ZMMWORD PTR [r13+0x0]{k4}, zmm12"),
+    "evex_x_extends_register_rm": ("62b17e286fd2", "vmovdqu32 ymm2, ymm18"),
+    "opmask_vex": ("c5f898f9", "kortestw k7, k1"),
 }
 
 
@@ -168,7 +177,11 @@ def test_instruction_fields():
         ("0f", "escape byte alone"),
         ("6666c3", "two operand-size prefixes"),
         ("0f0f", "no such opcode in the table"),
-        ("62f1fd48", "EVEX is not in the table"),
+        ("62f1fd48", "EVEX cut short"),
+        ("62f1fd4858", "EVEX without ModRM"),
+        ("6251fdcc116500", "EVEX zeroing on a store, which only merges"),
+        ("62f1fd1858c0", "EVEX broadcast bit on a register operand (rounding: not supported)"),
+        ("62f1fd885800", "EVEX zeroing without a mask"),
         ("66c3", "66 on an instruction without a 16-bit form"),
         ("6401c0", "fs override without a memory operand"),
         ("3601c0", "ss override, which GNU as cannot write in 64-bit mode"),

@@ -123,9 +123,11 @@ _ROLES = {"reg": REG, "rm": RM, "opreg": OPREG, "vvvv": VVVV, "imm": IMM, "rel":
 #: what ModRM.mod a pattern accepts
 ANY_MOD, REG_ONLY, MEM_ONLY = range(3)
 
-#: opcode maps: legacy one-byte, 0F, 0F 38, 0F 3A; a VEX map is VEX_SPACE | mmmmm
+#: opcode maps: legacy one-byte, 0F, 0F 38, 0F 3A; a VEX map is VEX_SPACE | mmmmm,
+#: an EVEX map EVEX_SPACE | mm
 LEGACY, MAP_0F, MAP_0F38, MAP_0F3A = range(4)
 VEX_SPACE = 0x10
+EVEX_SPACE = 0x20
 _ESCAPES = ((b"\x0f\x38", MAP_0F38), (b"\x0f\x3a", MAP_0F3A), (b"\x0f", MAP_0F))
 
 #: prefixes as part of a map key: 0x66 for 66, F2/F3 shifted up, so "66 F3" is 0xF366
@@ -180,18 +182,20 @@ class Pattern:
     """One table form, arranged for matching: where it is filed and what it requires."""
 
     __slots__ = ("form", "mnemonic", "key", "w", "digit", "modrm", "fixed_modrm", "mod",
-                 "vex_l", "operands", "imm_size", "uses")
+                 "vex_l", "operands", "imm_size", "uses", "evex", "masked", "zeroing",
+                 "mem_bytes", "bcst_bytes")
 
     def __init__(self, form: object) -> None:
         self.form = form
         self.mnemonic = form.mnemonic
         tokens = form.encoding.split()
         opcode = form.opcode
-        if form.vex is not None:
-            length, pp, space, w = form.vex
-            space |= VEX_SPACE
+        self.evex = form.evex is not None
+        if form.vex is not None or self.evex:
+            length, pp, space, w = form.evex if self.evex else form.vex
+            space |= EVEX_SPACE if self.evex else VEX_SPACE
             prefix = _VEX_PP[pp]
-            self.vex_l = None if any(t.startswith("VEX.LIG.") for t in tokens) else length
+            self.vex_l = None if any(".LIG." in t for t in tokens) else length
             self.w = None if any(t.endswith(".WIG") for t in tokens) else w
         else:
             space = LEGACY
@@ -210,8 +214,15 @@ class Pattern:
         self.operands = tuple(self._operand(form, i) for i in range(len(form.operands)))
         self.imm_size = form.imm_size + form.rel_size
         rm_kinds = next((form.kinds[i] for i, r in enumerate(form.roles) if r == "rm"), ())
-        has_mem = any(k[0] == "m" for k in rm_kinds)
-        has_reg = any(k[0] != "m" for k in rm_kinds)
+        has_mem = any(k[0] in "mb" for k in rm_kinds)
+        has_reg = any(k[0] not in "mb" for k in rm_kinds)
+        # AVX-512: write mask and zeroing on the destination; a compressed disp8 is
+        # scaled by the memory operand's size, or by the element size when broadcasting
+        self.masked = self.evex and form.masked
+        self.zeroing = self.evex and form.zeroing
+        self.mem_bytes = max((int(k[1:]) // 8 for k in rm_kinds if k[0] == "m" and k[1:]),
+                             default=1)
+        self.bcst_bytes = form.bcst // 8 if self.evex else 0
         self.mod = MEM_ONLY if has_mem and not has_reg else (
             REG_ONLY if has_reg and not has_mem else ANY_MOD)
         #: the REX/VEX bits its operands read: R (4), X and B (3); the others must be clear
@@ -223,7 +234,7 @@ class Pattern:
     def _operand(form: object, i: int) -> Operand:
         role = _ROLES[form.roles[i]]
         kinds = form.kinds[i]
-        register = next((k for k in kinds if k[0] != "m" and k not in ("imm", "rel")), "")
+        register = next((k for k in kinds if k[0] not in "mb" and k not in ("imm", "rel")), "")
         memory = next((k for k in kinds if k[0] == "m"), "")
         ptr = _SIZE_PTR.get(int(memory[1:]), "") if memory[1:] else ""
         size = form.rel_size if role == REL else form.imm_size if role == IMM else 0
@@ -248,8 +259,8 @@ def opcode_maps() -> dict[tuple[int, int, int], list[Pattern]]:
     (push, byte forms) it is ignored, as the CPU ignores it.
     """
     maps: dict[tuple[int, int, int], list[Pattern]] = {}
-    for form in forms():
-        if form.evex is not None or not form.opcode or form.signature() in SPELLED_OTHERWISE:
+    for form in forms(avx512=True):
+        if not form.opcode or form.signature() in SPELLED_OTHERWISE:
             continue
         pattern = Pattern(form)
         space, opcode, prefix = pattern.key
@@ -257,7 +268,7 @@ def opcode_maps() -> dict[tuple[int, int, int], list[Pattern]]:
             maps.setdefault((space, byte, prefix), []).append(pattern)
     for patterns in maps.values():
         for pattern in patterns:
-            if pattern.form.vex is None and not any(
+            if pattern.form.vex is None and not pattern.evex and not any(
                     p.w and p.digit == pattern.digit for p in patterns):
                 pattern.w = None
         # exact requirements first: "cqo" (W1) before a W-free form, "nop" (90) before
@@ -343,11 +354,12 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         pos += 1
         byte = code[pos]
     prefixes_end = pos
-    # 2. REX, or VEX (whose R X B vvvv are stored inverted)
+    # 2. REX, or VEX/EVEX (whose R X B vvvv are stored inverted)
     rex = 0
     rex_at = vex_at = -1
     vvvv = 0
     vex_l = 0
+    evex = high_reg = high_rm = mask = zeroing = broadcast = 0
     if 0x40 <= byte <= 0x4F:
         rex = byte
         rex_at = pos
@@ -373,6 +385,27 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         vvvv = (~b2 >> 3) & 15
         vex_l = (b2 >> 2) & 1
         prefix = _VEX_PP[b2 & 3]
+        opcode_at = pos
+    elif byte == 0x62:
+        if rex or prefix:
+            raise _Bad
+        vex_at = pos
+        # 62 [R X B R' 0 0 m m] [W vvvv 1 pp] [z L'L b V' aaa]
+        p0, p1, p2 = code[pos + 1], code[pos + 2], code[pos + 3]
+        if p0 & 0x0C or not p1 & 4 or not p0 & 3:
+            raise _Bad
+        evex = 1
+        rex = 0x40 | (~p0 >> 5) & 7 | (p1 >> 4) & 8
+        high_reg = (~p0 & 0x10)             # R': ModRM.reg + 16
+        high_rm = (~p0 >> 2) & 0x10         # X: ModRM.rm + 16 when it is a register
+        vvvv = (~p1 >> 3) & 15 | (~p2 << 1) & 0x10
+        vex_l = (p2 >> 5) & 3
+        zeroing = p2 >> 7
+        broadcast = (p2 >> 4) & 1
+        mask = p2 & 7
+        space = EVEX_SPACE | (p0 & 3)
+        prefix = _VEX_PP[p1 & 3]
+        pos += 4
         opcode_at = pos
     else:
         # 3. opcode map escapes
@@ -406,6 +439,9 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
             break
     else:
         raise _Bad
+    if evex and ((mask and not pattern.masked) or (zeroing and not (mask and pattern.zeroing))
+                 or (broadcast and (modrm >= 0xC0 or not pattern.bcst_bytes))):
+        raise _Bad  # a mask, zeroing or broadcast the form does not take
     operands_spec = pattern.operands
     modrm_at = sib_at = disp_at = -1
     disp_size = 0
@@ -448,6 +484,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
                     raise _Bad
                 disp = int.from_bytes(code[pos:pos + disp_size], "little", signed=True)
                 pos += disp_size
+                if evex and disp_size == 1:   # disp8*N: compressed by the access size
+                    disp *= pattern.bcst_bytes if broadcast else pattern.mem_bytes
             inner = base + "+" + index if base and index else base or index
             if not inner:
                 inner = _hex(disp)
@@ -466,14 +504,18 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     for op in operands_spec:
         role = op.role
         if role == RM:
+            if broadcast:   # one element, repeated in every lane: {1toN}
+                lanes = (16 << vex_l) // pattern.bcst_bytes
+                operands.append(f"{_SIZE_PTR[8 * pattern.bcst_bytes]}{memory}{{1to{lanes}}}")
+                continue
             if memory:
                 operands.append(op.ptr + memory)
                 continue
             if not op.names:
                 raise _Bad
-            num = modrm & 7 | (rex & 1) << 3
+            num = modrm & 7 | (rex & 1) << 3 | high_rm
         elif role == REG:
-            num = digit | (rex & 4) << 1
+            num = digit | (rex & 4) << 1 | high_reg
         elif role == IMM:
             operands.append(_hex(int.from_bytes(code[pos:pos + op.size], "little",
                                                 signed=op.signed)))
@@ -506,6 +548,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         target = (address + end - start + disp) & _MASK64
     if vex_at >= 0 and vvvv and not any(op.role == VVVV for op in operands_spec):
         raise _Bad  # VEX.vvvv is 1111b when no operand lives there
+    if mask:
+        operands[0] += f"{{k{mask}}}{{z}}" if zeroing else f"{{k{mask}}}"
     layout = (prefixes_end - start, rex_at - start if rex_at >= 0 else -1,
               vex_at - start if vex_at >= 0 else -1, opcode_at - start,
               modrm_at - start if modrm_at >= 0 else -1, sib_at - start if sib_at >= 0 else -1,

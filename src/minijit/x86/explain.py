@@ -93,9 +93,9 @@ def _rex_meaning(ins: Instruction, w: int, r: int, x: int, b: int) -> list[str]:
     form = ins.form
     meaning = []
     if w:
-        meaning.append("W=1: 64-bit operand size" if form.vex is None
-                       else "W=1: selects this form (VEX.W1)")
-    elif form.size == 64 and form.vex is None:
+        meaning.append("W=1: 64-bit operand size" if form.vex is None and form.evex is None
+                       else "W=1: selects this form (W1 in the table)")
+    elif form.size == 64 and form.vex is None and form.evex is None:
         meaning.append("W=0: this instruction is 64-bit by default (no REX.W needed)")
     if r:
         meaning.append(f"R=1: ModRM.reg + 8 -> {_operand_of(ins, REG)}")
@@ -126,6 +126,8 @@ def _vex_field(ins: Instruction, parts: Layout) -> list[Field]:
     if parts.vex < 0:
         return []
     code = ins.bytes[parts.vex:parts.opcode]
+    if code[0] == 0x62:
+        return [_evex_field(ins, parts, code)]
     if code[0] == 0xC5:
         r, x, b, space, w, last = ~code[1] >> 7 & 1, 0, 0, 1, 0, code[1]
         value = (f"C5 (2-byte VEX): R={r} vvvv={_bits(~last >> 3 & 15, 4)} "
@@ -146,6 +148,35 @@ def _vex_field(ins: Instruction, parts: Layout) -> list[Field]:
     meaning.append(f"pp={_bits(last & 3, 2)}: implied prefix {_PP[last & 3]}")
     meaning.extend(_rex_meaning(ins, w, r, x, b))
     return [Field(parts.vex, bytes(code), "VEX", value, meaning)]
+
+
+def _evex_field(ins: Instruction, parts: Layout, code: bytes) -> Field:
+    p0, p1, p2 = code[1], code[2], code[3]
+    r, x, b, r2 = ~p0 >> 7 & 1, ~p0 >> 6 & 1, ~p0 >> 5 & 1, ~p0 >> 4 & 1
+    w, vvvv, pp = p1 >> 7, (~p1 >> 3 & 15) | (~p2 >> 3 & 1) << 4, p1 & 3
+    z, length, broadcast, mask = p2 >> 7, p2 >> 5 & 3, p2 >> 4 & 1, p2 & 7
+    value = (f"62 (EVEX): R={r} X={x} B={b} R'={r2} mm={_bits(p0 & 3, 2)} W={w} "
+             f"vvvv={_bits(vvvv & 15, 4)} pp={_bits(pp, 2)} z={z} L'L={_bits(length, 2)} "
+             f"b={broadcast} V'={vvvv >> 4} aaa={_bits(mask, 3)}")
+    source = _operand_of(ins, VVVV)
+    meaning = [f"mm={p0 & 3}: opcode map {_MAPS[p0 & 3]}",
+               "R, X, B, R', vvvv and V' are stored inverted; R' and V' (and X for a "
+               "register in rm) make register numbers 16-31",
+               f"V'vvvv={vvvv}: {source}" if source else "vvvv=1111b, V'=1: unused",
+               f"L'L={_bits(length, 2)}: {128 << length}-bit vectors"
+               + (" (ignored by this form)" if ins.pattern.vex_l is None else ""),
+               f"pp={_bits(pp, 2)}: implied prefix {_PP[pp]}"]
+    if mask:
+        meaning.append(f"aaa={mask}: write mask k{mask}, lanes whose mask bit is 0 are "
+                       + ("zeroed (z=1)" if z else "left unchanged (merging, z=0)"))
+    if broadcast:
+        meaning.append("b=1: the memory operand is one element broadcast to every lane; "
+                       "a disp8 is scaled by the element size")
+    elif parts.disp_size == 1:
+        meaning.append(f"disp8*N: the disp8 is scaled by {ins.pattern.mem_bytes}, "
+                       "the memory operand's size")
+    meaning.extend(_rex_meaning(ins, w, r, x, b))
+    return Field(parts.vex, bytes(code), "EVEX", value, meaning)
 
 
 def _opcode_field(ins: Instruction, parts: Layout) -> Field:
@@ -239,6 +270,9 @@ def _disp_field(ins: Instruction, parts: Layout) -> list[Field]:
     value = int.from_bytes(code, "little", signed=True)
     meaning = ["signed, added to the address" if parts.disp_size == 4
                else "signed byte, sign-extended and added to the address"]
+    if parts.disp_size == 1 and ins.pattern.evex:
+        scale = ins.pattern.bcst_bytes if "{1to" in ins.text else ins.pattern.mem_bytes
+        meaning = [f"compressed disp8*N: {value} * {scale} = {value * scale:#x}"]
     if ins.rip:
         meaning = [f"relative to the next instruction: {ins.address + len(ins.bytes):#x} "
                    f"{'+' if value >= 0 else '-'} {abs(value):#x} = {ins.target:#x}"]
