@@ -1,4 +1,4 @@
-"""Assembler throughput on the whole instruction corpus (``minijit.x86.corpus``).
+"""Assembler throughput on the whole instruction corpus (``corpus(avx512=True)``).
 
 ``python bench/asm_speed.py [--repeat N]`` prints one row per measurement;
 ``run(repeat)`` returns the rows for ``bench/run.py``.  Each number is the median
@@ -22,8 +22,7 @@ import statistics
 import time
 from collections.abc import Callable
 
-from minijit.x86 import assemble
-from minijit.x86 import syntax
+from minijit.x86 import assemble, syntax
 from minijit.x86.assembler import Assembler, clear_caches
 from minijit.x86.corpus import corpus
 from minijit.x86.syntax import parse_operand
@@ -96,7 +95,7 @@ def _iced() -> dict:
 
 def run(repeat: int = 5) -> list[dict]:
     """One row per measurement: tool, count, per second, ratio to keystone, target."""
-    lines = corpus()
+    lines = corpus(avx512=True)
     source = "\n".join(lines)
     build = _builder_work(lines)
     rows = [

@@ -6,10 +6,37 @@ import struct
 
 import pytest
 
-from minijit.x86 import (AsmError, Assembler, Label, ah, al, bl, byte, dil, dword, eax, ecx,
-                         qword, r8, r12, r13, rax, rbp, rcx, rdi, rip, rsp, sil, xmm0, xmm1,
-                         xmm8, ymm0, ymm1, ymm2)
-from minijit.x86 import registers
+from minijit.x86 import (
+    AsmError,
+    Assembler,
+    Label,
+    ah,
+    al,
+    bl,
+    byte,
+    dil,
+    dword,
+    eax,
+    ecx,
+    qword,
+    r8,
+    r12,
+    r13,
+    rax,
+    rbp,
+    rcx,
+    rdi,
+    registers,
+    rip,
+    rsp,
+    sil,
+    xmm0,
+    xmm1,
+    xmm8,
+    ymm0,
+    ymm1,
+    ymm2,
+)
 
 
 def hexof(build) -> str:
@@ -228,3 +255,27 @@ def test_size_keyword_memory_kinds():
     assert dword[rax + 4].kind == "m32"
     assert isinstance(Label("x"), Label)
     assert byte[rdi].size == 8 and ymm0.size == 256 and xmm1.kind == "xmm" and rip.kind == "rip"
+
+
+def test_encode_fields_join_to_the_assembled_bytes():
+    from minijit.x86.corpus import corpus
+    from minijit.x86.encoder import encode_fields
+    from minijit.x86.syntax import assemble, parse_operand
+
+    lines = corpus(avx512=True)[::5]
+    for line in lines:
+        mnemonic, _, rest = line.partition(" ")
+        ops = [parse_operand(p) for p in rest.split(",")] if rest else []
+        form, fields = encode_fields(mnemonic, ops)
+        assert b"".join(f[1] for f in fields) == assemble(line), line
+        assert [f[0] for f in fields if f[0] == "opcode"] == ["opcode"]
+
+
+def test_encode_fields_names_each_field():
+    from minijit.x86.encoder import encode_fields
+
+    form, fields = encode_fields("add", [rax, qword[rsp + 8]])
+    assert form.encoding == "REX.W 03 /r"
+    assert [(name, data.hex()) for name, data, _ in fields] == [
+        ("rex", "48"), ("opcode", "03"), ("modrm", "44"), ("sib", "24"), ("disp", "08")]
+    assert "W=1" in fields[0][2] and "scale=1 index=4 base=4" in fields[3][2]

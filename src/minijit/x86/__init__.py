@@ -18,8 +18,16 @@ from minijit.x86.syntax import assemble
 globals().update(REGISTERS)
 globals().update({name: size for name, size in SIZES.items() if name != "ptr"})
 
-__all__ = ["Assembler", "AsmError", "assemble", "disassemble", "Instruction", "Label", "Mem",
-           "Reg"]
+__all__ = [
+    "AsmError",
+    "Assembler",
+    "Instruction",
+    "Label",
+    "Mem",
+    "Reg",
+    "assemble",
+    "disassemble",
+]
 __all__ += list(REGISTERS) + [name for name in SIZES if name != "ptr"]
 
 

@@ -27,14 +27,14 @@ from __future__ import annotations
 
 import keyword
 import struct
-from typing import Sequence
+from collections.abc import Sequence
 
-from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, encode, select
+from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, choose
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, Address, Label, Mem, Reg
-from minijit.x86.table import CONDITIONS, CONDITION_ALIASES
+from minijit.x86.registers import Label, Mem
+from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
 
-__all__ = ["Assembler", "NOPS", "nop_padding", "clear_caches"]
+__all__ = ["NOPS", "Assembler", "clear_caches", "nop_padding"]
 
 CACHE_LIMIT = 1 << 14
 
@@ -77,7 +77,7 @@ def instruction_text(mnemonic: str, ops: Sequence[object]) -> str:
 class Branch:
     """A jump or call to a label: rel8 form ``short`` (may be None), rel32 form ``near``."""
 
-    __slots__ = ("pos", "label", "short", "near", "long", "text")
+    __slots__ = ("label", "long", "near", "pos", "short", "text")
 
     def __init__(self, pos: int, label: Label | int, short: bytes | None,
                  near: bytes | None, text: str) -> None:
@@ -92,7 +92,7 @@ class Branch:
 class Fixup:
     """A rip-relative disp32 at ``disp_pos`` in an instruction ending at ``end``."""
 
-    __slots__ = ("pos", "disp_pos", "label", "addend", "text")
+    __slots__ = ("addend", "disp_pos", "label", "pos", "text")
 
     def __init__(self, end: int, disp_pos: int, label: Label, addend: int, text: str) -> None:
         self.pos = end
@@ -103,7 +103,7 @@ class Fixup:
 
 
 class Bind:
-    __slots__ = ("pos", "label")
+    __slots__ = ("label", "pos")
 
     def __init__(self, pos: int, label: Label) -> None:
         self.pos = pos
@@ -111,7 +111,7 @@ class Bind:
 
 
 class Align:
-    __slots__ = ("pos", "boundary")
+    __slots__ = ("boundary", "pos")
 
     def __init__(self, pos: int, boundary: int) -> None:
         self.pos = pos
@@ -174,10 +174,10 @@ class Assembler:
     def dw(self, *values: int) -> None:
         self._data(values, 2, None)
 
-    def dd(self, *values: int | float) -> None:
+    def dd(self, *values: float) -> None:
         self._data(values, 4, "<f")
 
-    def dq(self, *values: int | float) -> None:
+    def dq(self, *values: float) -> None:
         self._data(values, 8, "<d")
 
     # --- instructions -------------------------------------------------------------------
@@ -198,23 +198,16 @@ class Assembler:
     def cmovcc(self, cond: str, dest: object, src: object) -> None:
         self.emit("cmov" + _condition(cond), dest, src)
 
-    def _encode(self, mnemonic: str, ops: tuple, cache: dict, table: dict,
-                rewrite: bool) -> bytes | None:
+    def _encode(self, mnemonic: str, ops: tuple, cache: dict, table: dict) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
         try:
-            if rewrite:
-                mnemonic, ops = _rewrite(mnemonic, ops)
-                table = INDEX[mnemonic]
-            form = select(mnemonic, ops, table)
-            if form.rel_size:
-                self._branch(mnemonic, ops)
-                return None
-            code = encode(form, ops)
-            if code[0] == 0xC4 and form.vex[2] == 1 and not form.rex_w:
-                code = _two_byte_vex(mnemonic, ops, code)
+            form, ops, code = choose(mnemonic, ops, table)
         except AsmError as error:
             raise AsmError(f"{instruction_text(mnemonic, ops)}: {error}") from None
+        if form.rel_size:
+            self._branch(form.mnemonic, ops)
+            return None
         for op in ops:
             if type(op) is Mem and op.label is not None:
                 self._fixup(mnemonic, ops, op, form, code)
@@ -362,64 +355,6 @@ def _condition(cond: str) -> str:
     return cond
 
 
-_R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
-                                                         "si", "di")
-        else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
-
-
-_MOV_SIZE = {"movq": 64, "movd": 32}
-
-
-def _sized(op: object, size: int) -> object:
-    """An unsized memory operand given ``size``; anything else unchanged."""
-    if type(op) is Mem and op.size == 0:
-        return Mem(size, Address(op.base, op.index, op.scale, op.disp, op.label))
-    return op
-
-
-def _rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
-    """Equivalent instructions chosen on purpose, as ``(mnemonic, ops)``.
-
-    ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
-    zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
-    ``xchg rax, rax`` is ``nop`` (90) and ``int 3`` is ``int3`` (CC), as GNU as
-    encodes them.  Like GNU as, ``imul r, imm`` means ``imul r, r, imm``, ``movd``
-    between xmm and a 64-bit operand is ``movq``, and ``movq``/``movd`` between
-    general registers, memory and immediates (no vector register) mean ``mov``.
-    """
-    if len(ops) == 2 and type(ops[0]) is Reg:
-        if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
-            if ops[0].kind == "r64":
-                return mnemonic, (_R32[ops[0]], ops[1])
-        elif mnemonic == "xchg" and ops[0] is ops[1] and ops[0].name == "rax":
-            return "nop", ()
-        elif mnemonic == "imul" and type(ops[1]) is int:
-            return mnemonic, (ops[0], ops[0], ops[1])
-    if mnemonic == "int" and ops == (3,) and type(ops[0]) is int:
-        return "int3", ()
-    if mnemonic == "movd" and len(ops) == 2 and {getattr(op, "size", 0) for op in ops} == {
-            64, 128}:
-        return "movq", ops
-    if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
-            type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
-        size = _MOV_SIZE[mnemonic]
-        return _rewrite("mov", tuple(_sized(op, size) for op in ops))
-    return mnemonic, ops
-
-
-def _two_byte_vex(mnemonic: str, ops: tuple, code: bytes) -> bytes:
-    """GNU as swaps a reg,reg VEX move to its other-direction form when that avoids
-    the 3-byte VEX (only REX.B was needed): ``vmovaps xmm0, xmm8`` is C5 78 29 C0."""
-    if not all(type(op) is Reg for op in ops):
-        return code
-    for form, _ in INDEX[canonical(mnemonic)][tuple(op.kind for op in ops)]:
-        if form.vex is not None:
-            other = encode(form, ops)
-            if other[0] == 0xC5:
-                return other
-    return code
-
-
 def _method_name(mnemonic: str) -> str:
     return mnemonic + "_" if keyword.iskeyword(mnemonic) else mnemonic
 
@@ -437,12 +372,11 @@ def _make_method(mnemonic: str):
     CACHES.append(cache)
     name = canonical(mnemonic)
     table = INDEX[name]
-    rewrite = name in REWRITTEN
 
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
         if code is None:
-            code = self._encode(name, ops, cache, table, rewrite)
+            code = self._encode(name, ops, cache, table)
             if code is None:
                 return
         self._buf += code

@@ -18,7 +18,7 @@ from itertools import cycle, islice
 from minijit.x86.registers import SIZE_NAMES
 from minijit.x86.table import CONDITION_ALIASES, forms
 
-__all__ = ["corpus", "branch_program", "SAMPLES", "MEMORY"]
+__all__ = ["MEMORY", "SAMPLES", "branch_program", "corpus"]
 
 SAMPLES = {
     "r8": ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil", "r8b", "r12b", "r15b"],

@@ -16,14 +16,24 @@ for ``minijit explain``; ``encode`` (the hot path) only concatenates them.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from itertools import product
-from typing import Sequence
 
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, Label, Masked, Mem, Reg
-from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MEM_SIZED, Form, forms
+from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
+from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms
 
-__all__ = ["INDEX", "select", "encode", "encode_fields", "describe_kinds", "canonical"]
+__all__ = [
+    "INDEX",
+    "canonical",
+    "choose",
+    "describe_kinds",
+    "encode",
+    "encode_fields",
+    "form_fields",
+    "rewrite",
+    "select",
+]
 
 AMBIGUOUS = "ambiguous"
 # Unsized memory operands these take default to this size (as in GNU as): the stack
@@ -322,10 +332,10 @@ def encode(form: Form, ops: Sequence[object]) -> bytes:
     return prefix + head + opcode + tail + imm
 
 
-def encode_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str]]:
+def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str]]:
     """The bytes of ``form`` on ``ops`` as ``(field, bytes, meaning)`` triples, in order.
 
-    ``b"".join(f[1] for f in encode_fields(...)) == encode(...)``.
+    ``b"".join(f[1] for f in form_fields(...)) == encode(...)``.
     """
     prefix, head, opcode, tail, imm = _components(form, ops)
     fields = []
@@ -344,12 +354,16 @@ def encode_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, s
         rest = tail[1:]
         if mod != 3 and rm == 4:  # rm=100 with a memory mod: a SIB byte follows
             sib = rest[0]
-            fields.append(("sib", rest[:1], f"SIB scale={1 << (sib >> 6)} index={sib >> 3 & 7} "
-                                            f"base={sib & 7}"))
+            meaning = f"SIB scale={1 << (sib >> 6)} index={sib >> 3 & 7} base={sib & 7}"
+            fields.append(("sib", rest[:1], meaning))
             rest = rest[1:]
         if rest:
             value = int.from_bytes(rest, "little", signed=True)
-            fields.append(("disp", rest, f"displacement {value}"))
+            scaled = " (EVEX disp8*N: times the operand size)" if head[:1] == b"\x62" and \
+                len(rest) == 1 else ""
+            fields.append(("disp", rest, f"displacement {value}{scaled}"))
+    if form.rel_size:
+        fields.append(("rel", bytes(form.rel_size), "branch displacement (set at layout)"))
     if imm:
         meaning = f"is4 register {ops[form.is4_i]!r}" if form.is4 else \
             f"immediate {ops[form.imm_i]}"
@@ -362,16 +376,112 @@ def _describe_head(head: bytes) -> tuple[str, bytes, str]:
     first = head[0]
     if first == 0x62:
         p0, p1, p2 = head[1], head[2], head[3]
-        return ("evex", head, f"EVEX R={p0 >> 7 ^ 1} X={p0 >> 6 & 1 ^ 1} B={p0 >> 5 & 1 ^ 1} "
-                              f"R'={p0 >> 4 & 1 ^ 1} map={p0 & 7} W={p1 >> 7} "
-                              f"vvvv={~p1 >> 3 & 15 | (p2 >> 3 & 1 ^ 1) << 4} pp={p1 & 3} "
-                              f"z={p2 >> 7} L'L={p2 >> 5 & 3} b={p2 >> 4 & 1} aaa={p2 & 7}")
+        v = ~p1 >> 3 & 15 | (p2 >> 3 & 1 ^ 1) << 4
+        meaning = (f"EVEX R={p0 >> 7 ^ 1} X={p0 >> 6 & 1 ^ 1} B={p0 >> 5 & 1 ^ 1} "
+                   f"R'={p0 >> 4 & 1 ^ 1} map={p0 & 7} W={p1 >> 7} vvvv={v} pp={p1 & 3} "
+                   f"z={p2 >> 7} L'L={p2 >> 5 & 3} b={p2 >> 4 & 1} aaa={p2 & 7}")
+        return "evex", head, meaning
     if first == 0xC5:
-        return ("vex", head, f"2-byte VEX R={head[1] >> 7 ^ 1} vvvv={~head[1] >> 3 & 15} "
-                             f"L={head[1] >> 2 & 1} pp={head[1] & 3}")
+        meaning = (f"2-byte VEX R={head[1] >> 7 ^ 1} vvvv={~head[1] >> 3 & 15} "
+                   f"L={head[1] >> 2 & 1} pp={head[1] & 3}")
+        return "vex", head, meaning
     if first == 0xC4:
-        return ("vex", head, f"3-byte VEX R={head[1] >> 7 ^ 1} X={head[1] >> 6 & 1 ^ 1} "
-                             f"B={head[1] >> 5 & 1 ^ 1} map={head[1] & 31} W={head[2] >> 7} "
-                             f"vvvv={~head[2] >> 3 & 15} L={head[2] >> 2 & 1} pp={head[2] & 3}")
-    return ("rex", head, f"REX W={first >> 3 & 1} R={first >> 2 & 1} X={first >> 1 & 1} "
-                         f"B={first & 1}")
+        meaning = (f"3-byte VEX R={head[1] >> 7 ^ 1} X={head[1] >> 6 & 1 ^ 1} "
+                   f"B={head[1] >> 5 & 1 ^ 1} map={head[1] & 31} W={head[2] >> 7} "
+                   f"vvvv={~head[2] >> 3 & 15} L={head[2] >> 2 & 1} pp={head[2] & 3}")
+        return "vex", head, meaning
+    meaning = f"REX W={first >> 3 & 1} R={first >> 2 & 1} X={first >> 1 & 1} B={first & 1}"
+    return "rex", head, meaning
+
+
+# --- choices GNU as makes -------------------------------------------------------------
+
+REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
+_R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
+                                                         "si", "di")
+        else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
+
+
+_MOV_SIZE = {"movq": 64, "movd": 32}
+
+
+def _sized(op: object, size: int) -> object:
+    """An unsized memory operand given ``size``; anything else unchanged."""
+    if type(op) is Mem and op.size == 0:
+        return Mem(size, Address(op.base, op.index, op.scale, op.disp, op.label))
+    return op
+
+
+def rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
+    """Equivalent instructions chosen on purpose, as ``(mnemonic, ops)``.
+
+    ``mov r64, imm`` with 0 <= imm < 2**32 becomes ``mov r32, imm32`` (B8+r id, which
+    zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
+    ``xchg rax, rax`` is ``nop`` (90) and ``int 3`` is ``int3`` (CC), as GNU as
+    encodes them.  Like GNU as, ``imul r, imm`` means ``imul r, r, imm``, ``movd``
+    between xmm and a 64-bit operand is ``movq``, and ``movq``/``movd`` between
+    general registers, memory and immediates (no vector register) mean ``mov``.
+    """
+    if len(ops) == 2 and type(ops[0]) is Reg:
+        if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
+            if ops[0].kind == "r64":
+                return mnemonic, (_R32[ops[0]], ops[1])
+        elif mnemonic == "xchg" and ops[0] is ops[1] and ops[0].name == "rax":
+            return "nop", ()
+        elif mnemonic == "imul" and type(ops[1]) is int:
+            return mnemonic, (ops[0], ops[0], ops[1])
+    if mnemonic == "int" and ops == (3,) and type(ops[0]) is int:
+        return "int3", ()
+    if mnemonic == "movd" and len(ops) == 2 and {getattr(op, "size", 0) for op in ops} == {
+            64, 128}:
+        return "movq", ops
+    if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
+            type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
+        size = _MOV_SIZE[mnemonic]
+        return rewrite("mov", tuple(_sized(op, size) for op in ops))
+    return mnemonic, ops
+
+
+def _two_byte_vex(mnemonic: str, ops: tuple, form: Form, code: bytes) -> tuple[Form, bytes]:
+    """GNU as swaps a reg,reg VEX move to its other-direction form when that avoids
+    the 3-byte VEX (only REX.B was needed): ``vmovaps xmm0, xmm8`` is C5 78 29 C0."""
+    if not all(type(op) is Reg for op in ops):
+        return form, code
+    for other, _ in INDEX[mnemonic][tuple(op.kind for op in ops)]:
+        if other.vex is not None:
+            other_code = encode(other, ops)
+            if other_code[0] == 0xC5:
+                return other, other_code
+    return form, code
+
+
+def choose(mnemonic: str, ops: tuple, table: dict | None = None) -> tuple[Form, tuple, bytes]:
+    """The form, operands and bytes GNU as would give ``mnemonic ops``.
+
+    ``mnemonic`` is canonical (see :func:`canonical`); ``table`` is its INDEX entry.
+    Applies :func:`rewrite`, then :func:`select`; bytes are b"" for branch forms (the
+    assembler lays those out).
+    """
+    if mnemonic in REWRITTEN:
+        mnemonic, ops = rewrite(mnemonic, ops)
+        table = INDEX[mnemonic]
+    form = select(mnemonic, ops, table)
+    if form.rel_size:
+        return form, ops, b""
+    code = encode(form, ops)
+    if code[0] == 0xC4 and form.vex[2] == 1 and not form.rex_w:
+        form, code = _two_byte_vex(mnemonic, ops, form, code)
+    return form, ops, code
+
+
+def encode_fields(mnemonic: str, ops: Sequence[object]) -> tuple[Form, list[tuple[str, bytes, str]]]:
+    """The form chosen for ``mnemonic ops`` and its bytes as ``(field, bytes, meaning)``.
+
+    ``b"".join(f[1] for f in fields)`` is what the assembler emits (``minijit explain``
+    prints these).  Branch forms show their rel8 form with a zero displacement.
+    """
+    name = canonical(mnemonic)
+    if name not in INDEX:
+        raise AsmError(f"unknown mnemonic {mnemonic!r}")
+    form, ops, _ = choose(name, tuple(ops))
+    return form, form_fields(form, ops)

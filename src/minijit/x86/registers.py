@@ -15,9 +15,7 @@ operand, fine where the other operand or the form fixes the size (``lea``).
 
 from __future__ import annotations
 
-from typing import Union
-
-__all__ = ["Reg", "Label", "Address", "Mem", "Masked", "REGISTERS", "SIZES"]
+__all__ = ["REGISTERS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg"]
 
 
 class Reg:
@@ -28,7 +26,7 @@ class Reg:
     cannot be encoded when any REX prefix is present.
     """
 
-    __slots__ = ("name", "num", "size", "kind", "code", "rex", "needs_rex", "high8")
+    __slots__ = ("code", "high8", "kind", "name", "needs_rex", "num", "rex", "size")
 
     def __init__(self, name: str, num: int, size: int, kind: str,
                  needs_rex: bool = False, high8: bool = False) -> None:
@@ -66,7 +64,7 @@ class Reg:
 class Label:
     """A position in the code, bound with ``Assembler.bind``; ``name`` is for messages."""
 
-    __slots__ = ("name", "owner", "index", "bound")
+    __slots__ = ("bound", "index", "name", "owner")
     kind = "rel"
 
     def __init__(self, name: str, owner: object = None, index: int = -1) -> None:
@@ -82,7 +80,7 @@ class Label:
 class Address:
     """``[base + index*scale + disp]`` (``base`` may be rip; ``label`` adds a label's address)."""
 
-    __slots__ = ("base", "index", "scale", "disp", "label")
+    __slots__ = ("base", "disp", "index", "label", "scale")
 
     def __init__(self, base: Reg | None, index: Reg | None, scale: int, disp: int,
                  label: Label | None) -> None:
@@ -150,8 +148,18 @@ class Mem:
     encoding caches recognise ``qword[rsp + 8]`` made twice.
     """
 
-    __slots__ = ("kind", "size", "base", "index", "scale", "disp", "label", "key", "hash",
-                 "bcst")
+    __slots__ = (
+        "base",
+        "bcst",
+        "disp",
+        "hash",
+        "index",
+        "key",
+        "kind",
+        "label",
+        "scale",
+        "size",
+    )
 
     def __init__(self, size: int, address: Address, bcst: bool = False) -> None:
         self.size = size
@@ -199,7 +207,7 @@ class Masked:
     ``zero`` in EVEX.z.
     """
 
-    __slots__ = ("op", "mask", "zero", "kind", "key", "hash")
+    __slots__ = ("hash", "key", "kind", "mask", "op", "zero")
 
     def __init__(self, op: Reg | Mem, mask: Reg, zero: bool) -> None:
         if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
@@ -231,13 +239,13 @@ MEM_KINDS = {0: "m", 8: "m8", 16: "m16", 32: "m32", 64: "m64", 80: "m80",
 SIZE_NAMES = {8: "byte", 16: "word", 32: "dword", 64: "qword", 80: "tbyte",
               128: "xmmword", 256: "ymmword", 512: "zmmword"}
 
-AddressLike = Union[Address, Reg, Label, int]
+AddressLike = Address | Reg | Label | int
 
 
 class Size:
     """A size keyword: ``qword[rax + 8]`` is a 64-bit memory operand."""
 
-    __slots__ = ("name", "bits")
+    __slots__ = ("bits", "name")
 
     def __init__(self, name: str, bits: int) -> None:
         self.name = name

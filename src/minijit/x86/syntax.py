@@ -49,13 +49,15 @@ def _number(text: str) -> int | None:
 class _Names:
     """The labels of one source text, created on first mention."""
 
-    __slots__ = ("asm", "labels")
+    __slots__ = ("asm", "labels", "uses")
 
     def __init__(self, asm: Assembler) -> None:
         self.asm = asm
         self.labels: dict[str, Label] = {}
+        self.uses = 0  # label mentions so far: a line that mentions one is not cached
 
     def get(self, name: str) -> Label:
+        self.uses += 1
         label = self.labels.get(name)
         if label is None:
             label = self.labels[name] = self.asm.label(name)
@@ -121,6 +123,8 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
     if cached is not None:
         return cached
     t = text.strip()
+    if not t:
+        raise AsmError("empty operand")
     if t.endswith("}"):
         return _decorated(t, names)
     lower = t.lower()
@@ -185,15 +189,6 @@ def _decorated(text: str, names: _Names | None) -> object:
     return op
 
 
-def _split_operands(text: str) -> list[str]:
-    if not text:
-        return []
-    parts = text.split(",")
-    if any(not p.strip() for p in parts):
-        raise AsmError(f"empty operand in {text!r}")
-    return parts
-
-
 def _directive(asm: Assembler, word: str, args: str) -> None:
     if word in _IGNORED:
         if word == ".intel_syntax" and args.strip() not in ("noprefix", ""):
@@ -201,7 +196,7 @@ def _directive(asm: Assembler, word: str, args: str) -> None:
         return
     if word in _DATA:
         values = []
-        for item in _split_operands(args):
+        for item in args.split(","):
             item = item.strip()
             value: int | float | None = _number(item)
             if value is None or word in (".float", ".single", ".double"):
@@ -245,11 +240,10 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     method = getattr(Assembler, word + "_" if word in ("and", "or", "not") else word, None)
     if method is None or word.startswith("_") or word in _NOT_MNEMONICS:
         raise AsmError(f"unknown mnemonic {head!r}")
-    before = len(names.labels)
-    ops = tuple([parse_operand(p, names) for p in _split_operands(rest.strip())])
+    uses = names.uses
+    ops = tuple([parse_operand(p, names) for p in rest.split(",")]) if rest else ()
     method(asm, *ops)
-    if labelled or len(names.labels) != before or any(type(op) is Label for op in ops) or \
-            any(type(op) is Mem and op.label is not None for op in ops):
+    if labelled or names.uses != uses:
         return None
     return method, ops
 

@@ -91,9 +91,9 @@ size, VEX fields, roles and operand kinds).  ``build_index`` groups them by
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 
-__all__ = ["ENTRIES", "AVX512_ENTRIES", "Form", "forms", "CONDITIONS", "CONDITION_ALIASES", "OPERAND_KINDS"]
+__all__ = ["AVX512_ENTRIES", "CONDITIONS", "CONDITION_ALIASES", "ENTRIES", "OPERAND_KINDS", "Form", "forms"]
 
 # Condition codes in encoding order (the low nibble of jcc/setcc/cmovcc).
 CONDITIONS = ["o", "no", "b", "ae", "e", "ne", "be", "a",
@@ -125,8 +125,8 @@ def _gp_entries() -> list[tuple[str, str, str]]:
             add((op, f"{rm}, {r}", f"{w}{o:02X} /r"))
             add((op, f"{r}, {rm}", f"{w}{o + 2:02X} /r"))
             if size == 8:
-                add((op, f"AL, imm8", f"{base + 4:02X} ib"))
-                add((op, f"r/m8, imm8", f"80 /{n} ib"))
+                add((op, "AL, imm8", f"{base + 4:02X} ib"))
+                add((op, "r/m8, imm8", f"80 /{n} ib"))
             else:
                 add((op, f"{rm}, imm8", f"{w}83 /{n} ib"))
                 add((op, f"{ACC[size]}, {imm}", f"{w}{base + 5:02X} {code}"))
@@ -606,11 +606,41 @@ class Form:
     - ``mem_size``: the size in bits of its memory operand (0 if any/none).
     """
 
-    __slots__ = ("mnemonic", "operands", "encoding", "kinds", "fixed", "roles", "prefix",
-                 "rex_w", "opcode", "plus_r", "modrm", "digit", "imm_size", "rel_size",
-                 "is4", "vex", "evex", "size", "sext", "mem_size", "index", "mvr",
-                 "masked", "zeroing", "bcst",
-                 "reg_i", "rm_i", "v_i", "imm_i", "is4_i", "byte_regs", "imm_lo", "imm_hi")
+    __slots__ = (
+        "bcst",
+        "byte_regs",
+        "digit",
+        "encoding",
+        "evex",
+        "fixed",
+        "imm_hi",
+        "imm_i",
+        "imm_lo",
+        "imm_size",
+        "index",
+        "is4",
+        "is4_i",
+        "kinds",
+        "masked",
+        "mem_size",
+        "mnemonic",
+        "modrm",
+        "mvr",
+        "opcode",
+        "operands",
+        "plus_r",
+        "prefix",
+        "reg_i",
+        "rel_size",
+        "rex_w",
+        "rm_i",
+        "roles",
+        "sext",
+        "size",
+        "v_i",
+        "vex",
+        "zeroing",
+    )
 
     def __init__(self, mnemonic: str, operands: str, encoding: str, index: int) -> None:
         self.mnemonic = mnemonic
@@ -760,7 +790,7 @@ class Form:
         return f"{self.mnemonic} {', '.join(self.operands)}".strip()
 
 
-@lru_cache(maxsize=None)
+@cache
 def forms(avx512: bool = False) -> tuple[Form, ...]:
     """The table entries, parsed, in table order; with ``avx512`` also AVX512_ENTRIES.
 
