@@ -46,7 +46,8 @@ class Instruction:
     absolute address a branch goes to or a rip-relative operand points at (else
     None; ``rip`` tells which); ``label`` its name from the symbols mapping;
     ``pattern`` what matched (``form`` is the table's entry; both None for
-    ``(bad)``); ``layout`` where each part of the encoding sits, for ``explain``.
+    ``(bad)``); ``parts`` where each part of the encoding sits, for ``explain``
+    (``layout`` holds the positions in the decoded buffer it is computed from).
     """
 
     __slots__ = ("address", "bytes", "mnemonic", "operands", "target", "rip", "label",
@@ -54,7 +55,7 @@ class Instruction:
 
     def __init__(self, address: int, code: bytes, mnemonic: str, operands: tuple[str, ...],
                  target: int | None = None, rip: bool = False, label: str | None = None,
-                 pattern: Pattern | None = None, layout: Layout | None = None) -> None:
+                 pattern: Pattern | None = None, layout: tuple | None = None) -> None:
         self.address = address
         self.bytes = code
         self.mnemonic = mnemonic
@@ -72,8 +73,12 @@ class Instruction:
 
     @property
     def parts(self) -> Layout | None:
-        """``layout`` as a ``Layout`` with named fields."""
-        return Layout(*self.layout) if self.layout else None
+        """Where each part of the encoding sits, as offsets into ``bytes``."""
+        if not self.layout:
+            return None
+        start, *where, disp_size, imm = self.layout
+        offsets = [p - start if p >= 0 else -1 for p in (*where, imm)]
+        return Layout(*offsets[:-1], disp_size, offsets[-1])
 
     @property
     def text(self) -> str:
@@ -119,9 +124,6 @@ class Layout(NamedTuple):
 REG, RM, OPREG, VVVV, IMM, REL, FIXED, IS4 = range(8)
 _ROLES = {"reg": REG, "rm": RM, "opreg": OPREG, "vvvv": VVVV, "imm": IMM, "rel": REL,
           "fixed": FIXED, "is4": IS4}
-
-#: what ModRM.mod a pattern accepts
-ANY_MOD, REG_ONLY, MEM_ONLY = range(3)
 
 #: opcode maps: legacy one-byte, 0F, 0F 38, 0F 3A; a VEX map is VEX_SPACE | mmmmm,
 #: an EVEX map EVEX_SPACE | mm
@@ -223,8 +225,8 @@ class Pattern:
         self.mem_bytes = max((int(k[1:]) // 8 for k in rm_kinds if k[0] == "m" and k[1:]),
                              default=1)
         self.bcst_bytes = form.bcst // 8 if self.evex else 0
-        self.mod = MEM_ONLY if has_mem and not has_reg else (
-            REG_ONLY if has_reg and not has_mem else ANY_MOD)
+        #: indexed by "ModRM.mod is 11b": whether a memory / a register rm is accepted
+        self.mod = (has_mem or not rm_kinds, has_reg or not rm_kinds)
         #: the REX/VEX bits its operands read: R (4), X and B (3); the others must be clear
         roles = set(form.roles)
         self.uses = (4 if "reg" in roles else 0) | (3 if "rm" in roles else 0) | (
@@ -241,18 +243,11 @@ class Pattern:
         return Operand(role, _NAMES.get(register, ()), ptr, size, form.fixed[i] or "",
                        role == IMM and form.sext)
 
-    def matches(self, rex: int, digit: int, modrm: int, vex_l: int) -> bool:
-        return ((self.w is None or self.w == (rex >> 3) & 1)
-                and not rex & 7 & ~self.uses
-                and (self.digit is None or self.digit == digit)
-                and (self.fixed_modrm < 0 or self.fixed_modrm == modrm)
-                and (self.mod == ANY_MOD or (self.mod == REG_ONLY) == (modrm >= 0xC0))
-                and (self.vex_l is None or self.vex_l == vex_l))
-
 
 @lru_cache(maxsize=None)
-def opcode_maps() -> dict[tuple[int, int, int], list[Pattern]]:
-    """(map, opcode byte, prefixes) -> the patterns filed there, most specific first.
+def opcode_maps() -> dict[tuple[int, int, int], list[Pattern] | tuple[list[Pattern], ...]]:
+    """(map, opcode byte, prefixes) -> the patterns filed there, most specific first
+    (per ModRM.reg digit for a slot of /digit forms).
 
     A ``+r`` form is filed under all eight opcode bytes.  REX.W matters only where
     some pattern of the same slot (opcode and ModRM digit) asks for it; elsewhere
@@ -274,6 +269,11 @@ def opcode_maps() -> dict[tuple[int, int, int], list[Pattern]]:
         # exact requirements first: "cqo" (W1) before a W-free form, "nop" (90) before
         # "xchg eax, r32" (90+r), which 90 means only with REX.B (41 90: xchg eax, r8d)
         patterns.sort(key=lambda p: (p.w is None, p.fixed_modrm < 0, p.form.plus_r))
+    # a slot of /digit forms only (83: add, or, ... cmp) becomes eight lists, one per
+    # ModRM.reg value, so that decoding indexes instead of trying each form
+    for key, patterns in maps.items():
+        if all(p.digit is not None for p in patterns):
+            maps[key] = tuple([p for p in patterns if p.digit == d] for d in range(8))
     return maps
 
 
@@ -333,7 +333,7 @@ def disassemble(code: bytes, address: int = 0,
 
 
 def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | None,
-            maps: dict[tuple[int, int, int], list[Pattern]]) -> Instruction:
+            maps: dict) -> Instruction:
     start = pos
     # 1. legacy prefixes, each group at most once
     groups = 0
@@ -428,14 +428,26 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     if candidates is None:
         raise _Bad
     # 4. the first pattern whose requirements hold
-    if candidates[0].modrm:
+    if type(candidates) is tuple:
+        modrm = code[pos]
+        digit = (modrm >> 3) & 7
+        candidates = candidates[digit]
+    elif candidates[0].modrm:
         modrm = code[pos]
         digit = (modrm >> 3) & 7
     else:
         modrm = 0xC0
         digit = -1
+    w = (rex >> 3) & 1
+    rex_bits = rex & 7
+    is_register = modrm >= 0xC0
     for pattern in candidates:
-        if pattern.matches(rex, digit, modrm, vex_l):
+        if ((pattern.w is None or pattern.w == w)
+                and not rex_bits & ~pattern.uses   # R X B only where an operand reads them
+                and (pattern.digit is None or pattern.digit == digit)
+                and (pattern.fixed_modrm < 0 or pattern.fixed_modrm == modrm)
+                and pattern.mod[is_register]
+                and (pattern.vex_l is None or pattern.vex_l == vex_l)):
             break
     else:
         raise _Bad
@@ -550,11 +562,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         raise _Bad  # VEX.vvvv is 1111b when no operand lives there
     if mask:
         operands[0] += f"{{k{mask}}}{{z}}" if zeroing else f"{{k{mask}}}"
-    layout = (prefixes_end - start, rex_at - start if rex_at >= 0 else -1,
-              vex_at - start if vex_at >= 0 else -1, opcode_at - start,
-              modrm_at - start if modrm_at >= 0 else -1, sib_at - start if sib_at >= 0 else -1,
-              disp_at - start if disp_at >= 0 else -1, disp_size,
-              imm_at - start if pattern.imm_size else -1)
+    layout = (start, prefixes_end, rex_at, vex_at, opcode_at, modrm_at, sib_at, disp_at,
+              disp_size, imm_at if pattern.imm_size else -1)
     mnemonic = pattern.mnemonic
     if word:
         if word == "ds " and mnemonic in _NOTRACK and target is None:
