@@ -236,13 +236,19 @@ def test_random_bytes_never_raise_and_cover_the_input(code, address):
 
 
 def random_instruction_bytes(seed: int, count: int) -> bytes:
-    """``count`` random byte strings that look like x86 (prefix, escape, opcode, rest)."""
+    """``count`` random byte strings that look like x86: a prefix or none, a map escape
+    or a VEX/EVEX prefix (with its fixed bits right), then random bytes."""
     rng = random.Random(seed)
     chunks = []
     for _ in range(count):
         prefix = rng.choice([b"", b"", b"\x66", b"\xf3", b"\xf2",
                              bytes([0x40 | rng.randrange(16)])])
-        escape = rng.choice([b"", b"\x0f", b"\x0f\x38", b"\x0f\x3a", b"\xc5", b"\xc4"])
+        escape = rng.choice([b"", b"\x0f", b"\x0f\x38", b"\x0f\x3a", b"\xc5", b"\xc4",
+                             b"\x62"])
+        if escape == b"\x62":   # map 0F (P0 bits 3:2 clear), P1 bit 2 set, a vector opcode
+            escape += bytes([rng.randrange(256) & 0xF0 | 1, rng.randrange(256) | 4,
+                             rng.randrange(256), rng.choice(b"\x10\x11\x28\x51\x58\x59\x5c")])
+            prefix = b""
         chunks.append(prefix + escape + rng.randbytes(8))
     return b"".join(chunks)
 
