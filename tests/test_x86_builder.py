@@ -279,3 +279,29 @@ def test_encode_fields_names_each_field():
     assert [(name, data.hex()) for name, data, _ in fields] == [
         ("rex", "48"), ("opcode", "03"), ("modrm", "44"), ("sib", "24"), ("disp", "08")]
     assert "W=1" in fields[0][2] and "scale=1 index=4 base=4" in fields[3][2]
+
+
+@pytest.mark.parametrize("build, text", [
+    (lambda: qword[rdi + rcx * 8 + 16], "qword ptr [rdi + rcx*8 + 16]"),
+    (lambda: qword[16 + rdi + 8 * rcx], "qword ptr [rdi + rcx*8 + 16]"),
+    (lambda: qword[rcx * 8 + rdi - 16], "qword ptr [rdi + rcx*8 - 16]"),
+    (lambda: qword[rdi + rcx], "qword ptr [rdi + rcx*1]"),
+    (lambda: dword[0x1000], "dword ptr [4096]"),
+    (lambda: byte[rip + 8], "byte ptr [rip + 8]"),
+])
+def test_address_arithmetic(build, text):
+    mem = build()
+    assert repr(mem) == text
+    assert mem == build() and hash(mem) == hash(build())
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda: rax + rcx + rdi, "cannot add"),
+    (lambda: rax * 2 + rcx * 4, "two index registers"),
+    (lambda: (rax + 8) * 2, "cannot scale"),
+    (lambda: rax - rcx, "cannot subtract"),
+    (lambda: qword["rax"], "not an address"),
+])
+def test_bad_address_arithmetic(build, message):
+    with pytest.raises(AsmError, match=message):
+        build()

@@ -187,3 +187,31 @@ def test_random_operands_match_gnu_as_or_both_reject(lines):
         assert want is not None, f"{line!r}: GNU as rejects ({error}), we give {got.hex()}"
         if got != want:
             assert _shortened_mov(line), f"{line!r}: {got.hex()} != GNU as {want.hex()}"
+
+
+# --- the golden file: GNU as's bytes for a slice of the corpus, for runs without binutils ---
+
+GOLDEN = os.path.join(os.path.dirname(__file__), "golden", "asm_corpus.txt")
+GOLDEN_STEP = 6  # every sixth corpus line
+
+
+def golden_lines() -> list[str]:
+    return corpus(avx512=True)[::GOLDEN_STEP]
+
+
+def test_golden_file_is_gnu_as_output(corpus_bytes):
+    """The committed golden file holds GNU as's bytes (regenerate: write_golden())."""
+    lines, expected = corpus_bytes
+    want = {line: e.hex() for line, e in zip(lines, expected)}
+    with open(GOLDEN) as f:
+        rows = [row.rstrip("\n").split("\t") for row in f]
+    assert [line for line, _ in rows] == golden_lines()
+    assert all(want[line] == data for line, data in rows)
+
+
+def write_golden() -> None:
+    lines = golden_lines()
+    expected, errors = gnu_as(lines)
+    assert not errors
+    with open(GOLDEN, "w") as f:
+        f.writelines(f"{line}\t{e.hex()}\n" for line, e in zip(lines, expected))
