@@ -11,10 +11,13 @@ immediate, a branch displacement).  Patterns are filed in one dict keyed by
 
 1. legacy prefixes (66, F2, F3, segment overrides), each at most once;
 2. REX (40-4F), or a VEX prefix (C5: two bytes, C4: three) that carries the
-   inverted R/X/B/vvvv bits, W, L, the implied mandatory prefix and map;
-3. the opcode bytes (0F, 0F 38, 0F 3A select the map), then one dict lookup;
-4. the first pattern whose requirements hold, ModRM/SIB/displacement, the
-   immediates, and the operand texts.
+   inverted R/X/B/vvvv bits, W, L, the implied mandatory prefix and map, or an
+   EVEX prefix (62 and three bytes) that adds R'/V' (registers 16-31), L'L, the
+   write mask, zeroing and broadcast;
+3. the opcode bytes (0F, 0F 38, 0F 3A select the map), then one dict lookup; a
+   slot of ``/digit`` forms is indexed by ModRM.reg;
+4. the first pattern whose requirements hold, ModRM/SIB/displacement (an EVEX
+   disp8 scaled by the access size), the immediates, and the operand texts.
 
 Anything that does not decode, including an instruction running past the end
 of the code, becomes ``(bad)`` covering one byte, as in objdump, and decoding
@@ -109,13 +112,13 @@ class Layout(NamedTuple):
 
     prefixes_end: int   # legacy prefixes are bytes [0, prefixes_end)
     rex: int
-    vex: int            # VEX prefix starts here and runs up to ``opcode``
+    vex: int            # a VEX or EVEX prefix starts here and runs up to ``opcode``
     opcode: int         # opcode bytes, map escapes (0F, 0F 38, 0F 3A) included
     modrm: int
     sib: int
     disp: int
     disp_size: int
-    imm: int            # immediates (and is4, rel, moffs) run from here to the end
+    imm: int            # immediates (and is4, rel) run from here to the end
 
 
 # --- patterns: the table's forms as the decoder reads them -----------------------------
@@ -255,7 +258,7 @@ def opcode_maps() -> dict[tuple[int, int, int], list[Pattern] | tuple[list[Patte
     """
     maps: dict[tuple[int, int, int], list[Pattern]] = {}
     for form in forms(avx512=True):
-        if not form.opcode or form.signature() in SPELLED_OTHERWISE:
+        if form.signature() in SPELLED_OTHERWISE:
             continue
         pattern = Pattern(form)
         space, opcode, prefix = pattern.key
