@@ -29,6 +29,17 @@ def test_prefix_words_and_comments():
                     f"{DIM}# <done>{RESET}")
 
 
+def test_source_line_label_is_not_the_mnemonic():
+    assert colour.instruction("loop: dec rcx") == (
+        f"\x1b[35mloop{RESET}: {BOLD_CYAN}dec{RESET} {GREEN}rcx{RESET}")
+
+
+def test_segment_is_a_register_not_a_label():
+    assert colour.instruction("mov rax, QWORD PTR fs:[0x28]") == (
+        f"{BOLD_CYAN}mov{RESET} {GREEN}rax{RESET}, QWORD PTR {GREEN}fs{RESET}:"
+        f"[{YELLOW}0x28{RESET}]")
+
+
 class FakeStream(io.StringIO):
     def __init__(self, tty: bool) -> None:
         super().__init__()

@@ -66,7 +66,8 @@ def paint(text: str, kind: str) -> str:
 
 
 def instruction(text: str) -> str:
-    """``text`` (one instruction in Intel syntax, maybe with a comment) coloured."""
+    """``text`` (one instruction in Intel syntax, maybe after labels and before a
+    comment) coloured."""
     out: list[str] = []
     last = 0
     seen_mnemonic = False
@@ -75,7 +76,9 @@ def instruction(text: str) -> str:
         token = match.group()
         kind = match.lastgroup
         if kind == "word":
-            if not seen_mnemonic:
+            if not seen_mnemonic and text.startswith(":", match.end()):
+                kind = "label"   # a source line's "loop:" before its instruction
+            elif not seen_mnemonic:
                 kind = "mnemonic"
                 seen_mnemonic = token.lower() not in PREFIXES
             elif token.lower() in REGISTERS:
