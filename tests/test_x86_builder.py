@@ -268,6 +268,7 @@ def test_encode_fields_join_to_the_assembled_bytes():
         ops = [parse_operand(p) for p in rest.split(",")] if rest else []
         form, fields = encode_fields(mnemonic, ops)
         assert b"".join(f[1] for f in fields) == assemble(line), line
+        assert form.opcode[:-1] in b"".join(f[1] for f in fields), (line, form)
         assert [f[0] for f in fields if f[0] == "opcode"] == ["opcode"]
 
 
@@ -305,3 +306,13 @@ def test_address_arithmetic(build, text):
 def test_bad_address_arithmetic(build, message):
     with pytest.raises(AsmError, match=message):
         build()
+
+
+def test_dq_of_a_label_uses_the_load_address():
+    a = Assembler()
+    here = a.label()
+    a.bind(here)
+    a.ret()
+    a.align(8)
+    a.dq(here)
+    assert a.assemble(address=0x7F0000001000)[8:] == (0x7F0000001000).to_bytes(8, "little")

@@ -101,7 +101,9 @@ def test_syntax_forms(text, expected):
     ("mov rax, [eax]", 1, "base register eax must be a 64-bit register or rip"),
     ("mov rax, [rax + 0x100000000]", 1, "displacement 0x100000000 does not fit in 32 bits"),
     (".p2align x", 1, ".p2align x: cannot read 'x'"),
-    (".quad zz", 1, ".quad zz: cannot read value 'zz'"),
+    (".quad 1.5", 1, ".quad 1.5: cannot read value '1.5'"),
+    (".double x", 1, ".double x: cannot read value 'x'"),
+    ("nop\n.quad nowhere", 2, "label 'nowhere' is used but never bound"),
 ])
 def test_bad_input_names_line_text_and_problem(source, line, message):
     with pytest.raises(AsmError) as info:
@@ -120,3 +122,11 @@ def test_error_names_the_statement_text():
 def test_alignment_must_be_power_of_two():
     with pytest.raises(AsmError, match="power of two, not 3"):
         assemble(".balign 3")
+
+
+def test_quad_of_a_label_is_its_absolute_address():
+    source = "start: nop\n.p2align 3\ntable: .quad start, table, 7"
+    code = assemble(source, address=0x10000)
+    assert code[8:] == (0x10000).to_bytes(8, "little") + (0x10008).to_bytes(8, "little") + \
+        (7).to_bytes(8, "little")
+    assert assemble(source)[8:16] == bytes(8)

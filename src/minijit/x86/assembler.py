@@ -9,7 +9,9 @@ that bytearray:
   known until layout);
 - ``Fixup``: an instruction already in the bytearray whose rip-relative disp32
   points at a label (fixed size, patched after layout);
-- ``Align``: padding with multi-byte nops to a power-of-two boundary.
+- ``Align``: padding with multi-byte nops to a power-of-two boundary;
+- ``Absolute``: a ``dq`` of a label, patched with the load address (``assemble(address)``)
+  plus the label's offset (jump tables, pointers to constants).
 
 ``assemble()`` lays the code out like GNU as relaxes branches: every branch that
 has a rel8 form starts short; each pass computes label addresses and grows the
@@ -79,7 +81,7 @@ class Branch:
 
     __slots__ = ("label", "long", "near", "pos", "short", "text")
 
-    def __init__(self, pos: int, label: Label | int, short: bytes | None,
+    def __init__(self, pos: int, label: Label, short: bytes | None,
                  near: bytes | None, text: str) -> None:
         self.pos = pos
         self.label = label
@@ -99,6 +101,18 @@ class Fixup:
         self.disp_pos = disp_pos
         self.label = label
         self.addend = addend
+        self.text = text
+
+
+class Absolute:
+    """A 64-bit data word at ``pos`` (already in the bytearray) that holds a label's
+    absolute address: the load address given to ``assemble()`` plus its offset."""
+
+    __slots__ = ("label", "pos", "text")
+
+    def __init__(self, pos: int, label: Label, text: str) -> None:
+        self.pos = pos
+        self.label = label
         self.text = text
 
 
@@ -159,7 +173,11 @@ class Assembler:
 
     def _data(self, values: tuple, size: int, float_format: str | None) -> None:
         for value in values:
-            if isinstance(value, (bytes, bytearray)) and size == 1:
+            if isinstance(value, Label) and size == 8:
+                self._check_label(value)
+                self._items.append(Absolute(len(self._buf), value, f"dq {value.name}"))
+                self._buf += bytes(8)
+            elif isinstance(value, (bytes, bytearray)) and size == 1:
                 self._buf += value
             elif type(value) is float and float_format:
                 self._buf += struct.pack(float_format, value)
@@ -177,7 +195,8 @@ class Assembler:
     def dd(self, *values: float) -> None:
         self._data(values, 4, "<f")
 
-    def dq(self, *values: float) -> None:
+    def dq(self, *values: float | Label) -> None:
+        """64-bit words: integers, floats (as doubles) or labels (their absolute address)."""
         self._data(values, 8, "<d")
 
     # --- instructions -------------------------------------------------------------------
@@ -253,8 +272,7 @@ class Assembler:
             self._offsets = {}
             return bytes(buf)
         for item in items:
-            if type(item) in (Branch, Fixup) and type(item.label) is Label \
-                    and not item.label.bound:
+            if type(item) in (Branch, Fixup, Absolute) and not item.label.bound:
                 raise _item_error(item, f"label {item.label.name!r} is used but never bound "
                                         "(undefined label)")
         while True:
@@ -262,8 +280,7 @@ class Assembler:
             grew = False
             for item, place in zip(items, places):
                 if type(item) is Branch and not item.long:
-                    target = _target(item, offsets, address)
-                    disp = target - (place + len(item.short) + 1)
+                    disp = offsets[item.label] - (place + len(item.short) + 1)
                     if not -128 <= disp <= 127:
                         if item.near is None:
                             raise _item_error(item, f"{item.text}: label out of rel8 range "
@@ -281,7 +298,7 @@ class Assembler:
             start = item.pos
             kind = type(item)
             if kind is Branch:
-                target = _target(item, offsets, address)
+                target = offsets[item.label]
                 if item.long:
                     disp = target - (place + len(item.near) + 4)
                     if not -(1 << 31) <= disp < (1 << 31):
@@ -292,10 +309,14 @@ class Assembler:
                     out += item.short + (disp & 0xFF).to_bytes(1, "little")
             elif kind is Align:
                 out += nop_padding(-place % item.boundary)
-            elif kind is Fixup:
+            elif kind is Fixup or kind is Absolute:
                 fixups.append((item, place))
         out += buf[start:]
         for item, place in fixups:
+            if type(item) is Absolute:
+                value = (address + offsets[item.label]) & 0xFFFFFFFFFFFFFFFF
+                out[place:place + 8] = value.to_bytes(8, "little")
+                continue
             disp = offsets[item.label] - place + item.addend
             if not -(1 << 31) <= disp < (1 << 31):
                 raise _item_error(item, f"{item.text}: label out of rip-relative range")
@@ -320,12 +341,6 @@ def _item_error(item: object, message: str) -> AsmError:
     error = AsmError(message)
     error.item = item
     return error
-
-
-def _target(item: Branch, offsets: dict, address: int) -> int:
-    if type(item.label) is int:
-        return item.label - address
-    return offsets[item.label]
 
 
 def _layout(items: list) -> tuple[dict, list]:

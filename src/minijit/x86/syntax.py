@@ -14,6 +14,7 @@ Grammar (``;`` and ``#`` start comments)::
     size      := byte | word | dword | qword | tbyte | xmmword | ymmword | zmmword
     number    := ['-'] (decimal | 0x hex | 0b binary | 0o octal)
     directive := .byte/.word/.short/.long/.int/.quad/.float/.single/.double values
+               | .quad name                (the label's absolute address)
                | .p2align n | .balign n | .align n
                | .intel_syntax noprefix | .text | .globl/.global name (accepted, no effect)
 
@@ -189,7 +190,7 @@ def _decorated(text: str, names: _Names | None) -> object:
     return op
 
 
-def _directive(asm: Assembler, word: str, args: str) -> None:
+def _directive(asm: Assembler, names: _Names, word: str, args: str) -> None:
     if word in _IGNORED:
         if word == ".intel_syntax" and args.strip() not in ("noprefix", ""):
             raise AsmError(".intel_syntax: only noprefix is supported")
@@ -198,12 +199,16 @@ def _directive(asm: Assembler, word: str, args: str) -> None:
         values = []
         for item in args.split(","):
             item = item.strip()
-            value: int | float | None = _number(item)
-            if value is None or word in (".float", ".single", ".double"):
+            value: int | float | Label | None = _number(item)
+            if word in (".float", ".single", ".double"):
                 try:
                     value = float(item)
                 except ValueError:
                     raise AsmError(f"{word}: cannot read value {item!r}") from None
+            elif value is None and word == ".quad" and _NAME.match(item):
+                value = names.get(item)
+            elif value is None:
+                raise AsmError(f"{word}: cannot read value {item!r}")
             values.append(value)
         getattr(asm, _DATA[word])(*values)
         return
@@ -235,7 +240,7 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     head, _, rest = text.partition(" ")
     word = head.lower()
     if word[0] == ".":
-        _directive(asm, word, rest)
+        _directive(asm, names, word, rest)
         return None
     method = getattr(Assembler, word + "_" if word in ("and", "or", "not") else word, None)
     if method is None or word.startswith("_") or word in _NOT_MNEMONICS:
