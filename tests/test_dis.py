@@ -58,6 +58,8 @@ GOLDEN = {
     "word_store_imm16": ("66c74020ff00", "mov WORD PTR [rax+0x20], 0xff"),
     "cqo_needs_rex_w": ("4899", "cqo"),
     "pause_is_f3_90": ("f390", "pause"),
+    "rep_before_a_string_instruction": ("f348ab", "rep stosq"),
+    "f2_before_a_string_instruction_is_repnz": ("f2a4", "repnz movsb"),
     "vzeroupper_vvvv_1111": ("c5f877", "vzeroupper"),
     "cdq_without_rex_w": ("99", "cdq"),
     "setcc_byte": ("0f9cc0", "setl al"),
@@ -189,6 +191,7 @@ def test_instruction_fields():
         ("3ee800000000", "ds before a direct call"),
         ("c5f077", "vzeroupper with VEX.vvvv not 1111b"),
         ("67488b00", "address-size override"),
+        ("f30108", "rep before an instruction that is not a string instruction"),
     ],
 )
 def test_undecodable_bytes_become_one_byte_bad(code, why):

@@ -290,7 +290,14 @@ _SEGMENTS = {0x64: "fs:", 0x65: "gs:"}
 #: before the mnemonic (3E before an indirect branch is CET's "notrack"); GNU as will
 #: not write ss or es in 64-bit mode, so those bytes are (bad)
 _NULL_SEGMENTS = {0x2E: "cs ", 0x3E: "ds "}
+_NULL_SEGMENT_WORDS = frozenset(_NULL_SEGMENTS.values())
 _NOTRACK = frozenset(("jmp", "call"))
+#: string instructions (movs, cmps, stos, lods, scas), which F3/F2 repeat: the table
+#: lists them bare, and the repeat prefix is a word before the mnemonic as in GNU as
+_STRING_OPCODES = frozenset((0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF))
+#: the word for F3 and F2 (F3 before cmps/scas repeats while equal: repz)
+_REPEATS = {0xF300: "rep ", 0xF200: "repnz "}
+_REPEAT_WHILE = {0xF300: "repz ", 0xF200: "repnz "}
 _SCALES = ("*1", "*2", "*4", "*8")
 _MASK64 = (1 << 64) - 1
 
@@ -429,7 +436,14 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     pos += 1
     candidates = maps.get((space, opcode, prefix))
     if candidates is None:
-        raise _Bad
+        repeat = prefix & 0xFF00
+        if not (repeat and space == LEGACY and opcode in _STRING_OPCODES and not word):
+            raise _Bad
+        compares = opcode in (0xA6, 0xA7, 0xAE, 0xAF)
+        word = (_REPEAT_WHILE if compares else _REPEATS)[repeat]
+        candidates = maps.get((space, opcode, prefix & 0xFF))
+        if candidates is None:
+            raise _Bad
     # 4. the first pattern whose requirements hold
     if type(candidates) is tuple:
         modrm = code[pos]
@@ -571,7 +585,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     if word:
         if word == "ds " and mnemonic in _NOTRACK and target is None:
             word = "notrack "
-        elif not memory:
+        elif not memory and word in _NULL_SEGMENT_WORDS:
             raise _Bad  # as drops a cs/ds word that has no memory operand to apply to
         mnemonic = word + mnemonic
     return Instruction(address, code[start:end], mnemonic, tuple(operands), target,
