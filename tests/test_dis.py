@@ -60,6 +60,8 @@ GOLDEN = {
     "pause_is_f3_90": ("f390", "pause"),
     "rep_before_a_string_instruction": ("f348ab", "rep stosq"),
     "f2_before_a_string_instruction_is_repnz": ("f2a4", "repnz movsb"),
+    "lock_on_a_memory_destination": ("f0480fc108",
+                                     "lock xadd QWORD PTR [rax], rcx"),
     "vzeroupper_vvvv_1111": ("c5f877", "vzeroupper"),
     "cdq_without_rex_w": ("99", "cdq"),
     "setcc_byte": ("0f9cc0", "setl al"),
@@ -192,6 +194,8 @@ def test_instruction_fields():
         ("c5f077", "vzeroupper with VEX.vvvv not 1111b"),
         ("67488b00", "address-size override"),
         ("f30108", "rep before an instruction that is not a string instruction"),
+        ("f001c8", "lock without a memory destination"),
+        ("f08b00", "lock before an instruction that cannot be locked"),
     ],
 )
 def test_undecodable_bytes_become_one_byte_bad(code, why):
@@ -244,7 +248,7 @@ def random_instruction_bytes(seed: int, count: int) -> bytes:
     rng = random.Random(seed)
     chunks = []
     for _ in range(count):
-        prefix = rng.choice([b"", b"", b"\x66", b"\xf3", b"\xf2",
+        prefix = rng.choice([b"", b"", b"\x66", b"\xf3", b"\xf2", b"\xf0", b"\x64",
                              bytes([0x40 | rng.randrange(16)])])
         escape = rng.choice([b"", b"\x0f", b"\x0f\x38", b"\x0f\x3a", b"\xc5", b"\xc4",
                              b"\x62"])

@@ -283,7 +283,7 @@ def opcode_maps() -> dict[tuple[int, int, int], list[Pattern] | tuple[list[Patte
 # --- decoding ---------------------------------------------------------------------------
 
 #: legacy prefix -> its group (an instruction has at most one of each)
-_PREFIX_GROUP = {0x66: 0, 0xF2: 1, 0xF3: 1, 0x2E: 2, 0x3E: 2, 0x64: 2, 0x65: 2}
+_PREFIX_GROUP = {0x66: 0, 0xF0: 1, 0xF2: 1, 0xF3: 1, 0x2E: 2, 0x3E: 2, 0x64: 2, 0x65: 2}
 #: fs and gs bases are real (thread-local storage): written on the memory operand
 _SEGMENTS = {0x64: "fs:", 0x65: "gs:"}
 #: cs and ds overrides are ignored in 64-bit mode but kept by objdump and as as a word
@@ -298,6 +298,9 @@ _STRING_OPCODES = frozenset((0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xA
 #: the word for F3 and F2 (F3 before cmps/scas repeats while equal: repz)
 _REPEATS = {0xF300: "rep ", 0xF200: "repnz "}
 _REPEAT_WHILE = {0xF300: "repz ", 0xF200: "repnz "}
+#: what F0 (lock) may precede: these, with a memory destination
+_LOCKABLE = frozenset("add adc and btc btr bts cmpxchg dec inc neg not or sbb sub xor xadd "
+                      "xchg".split())
 _SCALES = ("*1", "*2", "*4", "*8")
 _MASK64 = (1 << 64) - 1
 
@@ -348,6 +351,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     # 1. legacy prefixes, each group at most once
     groups = 0
     prefix = 0
+    lock = False
     segment = word = ""
     byte = code[pos]
     while byte in _PREFIX_GROUP:
@@ -357,6 +361,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         groups |= bit
         if byte in _SEGMENTS:
             segment = _SEGMENTS[byte]
+        elif byte == 0xF0:
+            lock = True
         elif byte in _NULL_SEGMENTS:
             word = _NULL_SEGMENTS[byte]
         else:
@@ -588,6 +594,10 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         elif not memory and word in _NULL_SEGMENT_WORDS:
             raise _Bad  # as drops a cs/ds word that has no memory operand to apply to
         mnemonic = word + mnemonic
+    if lock:
+        if pattern.mnemonic not in _LOCKABLE or not memory or operands_spec[0].role != RM:
+            raise _Bad  # lock only makes a read-modify-write of memory atomic
+        mnemonic = "lock " + mnemonic
     return Instruction(address, code[start:end], mnemonic, tuple(operands), target,
                        rip, symbols.get(target) if symbols and target is not None else None,
                        pattern, layout)
