@@ -51,29 +51,37 @@ def canonical(mnemonic: str) -> str:
     return MNEMONIC_ALIASES.get(mnemonic, mnemonic)
 
 
-VECTOR_KINDS = ("xmm", "ymm", "zmm", "k")
-
-
 def _needs_check(form: Form) -> bool:
     """Whether :func:`_accepts` must look at the operands (else kinds decide alone)."""
-    vector = any(k in VECTOR_KINDS for ks in form.kinds for k in ks)
-    return form.imm_i >= 0 or any(f is not None for f in form.fixed) or vector
+    return form.imm_i >= 0 or any(f is not None for f in form.fixed)
+
+
+def _lookup_kinds(form: Form, i: int) -> list[str]:
+    """The selection kinds (``Reg.sel``...) that operand ``i`` of ``form`` accepts.
+
+    Unsized memory ``m`` matches sized specs; EVEX forms also take registers 16-31
+    (``xmm16+``) and, on a maskable destination, ``{k}`` and ``{k}{z}`` variants.
+    """
+    expanded = []
+    for kind in form.kinds[i]:
+        if kind == "m":
+            expanded += [*MEM_SIZED, "m"]
+        elif kind in MEM_SIZED:
+            expanded += [kind, "m"]
+        else:
+            expanded.append(kind)
+        if form.evex is not None and kind in ("xmm", "ymm", "zmm"):
+            expanded.append(kind + "16+")
+    if i == 0 and form.masked:
+        marks = ["{k}", "{k}{z}"] if form.zeroing else ["{k}"]
+        expanded += [k + mark for k in expanded if k != "m" for mark in marks]
+    return expanded
 
 
 def _build_index() -> dict[str, dict[tuple, object]]:
     index: dict[str, dict[tuple, list]] = {}
     for form in forms(avx512=True):
-        choices = []
-        for kinds in form.kinds:
-            expanded = []
-            for kind in kinds:
-                if kind == "m":
-                    expanded += list(MEM_SIZED) + ["m"]
-                elif kind in MEM_SIZED:
-                    expanded += [kind, "m"]
-                else:
-                    expanded.append(kind)
-            choices.append(expanded)
+        choices = [_lookup_kinds(form, i) for i in range(len(form.kinds))]
         table = index.setdefault(form.mnemonic, {})
         for key in product(*choices):
             table.setdefault(key, []).append((form, _needs_check(form)))
@@ -99,7 +107,7 @@ def kind_of(op: object) -> str:
     if type(op) is int:
         return "imm"
     if isinstance(op, (Reg, Mem, Masked)):
-        return op.kind
+        return op.sel
     if isinstance(op, Label):
         return "rel"
     raise AsmError(f"{op!r} is not a register, memory operand, immediate or label")
@@ -133,16 +141,6 @@ def _accepts(form: Form, ops: Sequence[object]) -> str | None:
     if form.plus_r and form.opcode == b"\x90" and form.size == 32 and ops[0] is ops[1]:
         # 90 is nop in 64-bit mode: xchg eax, eax must clear rax's top half.
         return "xchg eax, eax needs the ModRM form"
-    if form.evex is None:
-        for op in ops:
-            if type(op) is Masked:
-                return f"{op!r}: a write mask needs an EVEX (AVX-512) form"
-            if type(op) is Reg and op.num > 15:
-                return f"{op.name} needs an EVEX (AVX-512) form"
-    else:
-        for i, op in enumerate(ops):
-            if type(op) is Masked and (i or not form.masked or (op.zero and not form.zeroing)):
-                return f"{op!r}: no {'zeroing' if op.zero and i == 0 else 'write mask'} here"
     return None
 
 
@@ -156,7 +154,7 @@ def select(mnemonic: str, ops: Sequence[object], table: dict | None = None) -> F
         if table is None:
             raise AsmError(f"unknown mnemonic {mnemonic!r}")
     try:
-        kinds = tuple([op.kind if type(op) is not int else "imm" for op in ops])
+        kinds = tuple([op.sel if type(op) is not int else "imm" for op in ops])
     except AttributeError:
         kinds = tuple(kind_of(op) for op in ops)
     cands = table.get(kinds)
@@ -183,7 +181,9 @@ def _no_form_message(mnemonic: str, kinds: tuple) -> str:
     hint = ""
     mems = sum(k[0] == "m" for k in kinds)
     sizes = {k for k in kinds if k in ("r8", "r16", "r32", "r64")}
-    if mems > 1:
+    if any("16+" in k or "{" in k for k in kinds):
+        hint = " (" + "; ".join(_avx512_reasons(kinds)) + ")"
+    elif mems > 1:
         hint = " (at most one operand may be memory)"
     elif kinds and kinds[-1] in ("r16", "r32", "r64", "r8") and any(
             f.mnemonic == name and "CL" in f.operands for f in forms(avx512=True)):
@@ -192,6 +192,19 @@ def _no_form_message(mnemonic: str, kinds: tuple) -> str:
         hint = " (operand sizes differ)"
     shown = "; ".join(signatures[:24]) + ("; ..." if len(signatures) > 24 else "")
     return f"no form for {describe_kinds(kinds)}{hint}; forms: {shown}"
+
+
+def _avx512_reasons(kinds: tuple) -> list[str]:
+    reasons = []
+    if any("16+" in k for k in kinds):
+        reasons.append("registers 16-31 need an AVX-512 (EVEX) form")
+    if any("{" in k for k in kinds[1:]):
+        reasons.append("a write mask goes on the destination only")
+    if kinds[0].endswith("{z}"):
+        reasons.append("zeroing {z} needs a register destination of an AVX-512 form")
+    elif kinds[0].endswith("{k}"):
+        reasons.append("a write mask needs an AVX-512 (EVEX) form")
+    return reasons
 
 
 # --- the byte fields ---------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Registers and memory operands: the values the builder's methods take.
 
 Every register is one interned :class:`Reg` object (compare with ``is``); its
-``kind`` is the operand kind the instruction table is keyed on (``"r64"``,
+``kind`` is the operand kind of the table's operand specs (``"r64"``,
 ``"xmm"``, ...), ``num`` its number 0-31 and ``code``/``rex`` the low three bits
 and the REX extension bit that go into ModRM, SIB or the opcode.
 
@@ -26,7 +26,7 @@ class Reg:
     cannot be encoded when any REX prefix is present.
     """
 
-    __slots__ = ("code", "high8", "kind", "name", "needs_rex", "num", "rex", "size")
+    __slots__ = ("code", "high8", "kind", "name", "needs_rex", "num", "rex", "sel", "size")
 
     def __init__(self, name: str, num: int, size: int, kind: str,
                  needs_rex: bool = False, high8: bool = False) -> None:
@@ -34,6 +34,8 @@ class Reg:
         self.num = num
         self.size = size
         self.kind = kind
+        # The kind the encoder's index is keyed on: registers 16-31 only fit EVEX forms.
+        self.sel = f"{kind}16+" if num > 15 and kind in ("xmm", "ymm", "zmm") else kind
         self.code = num & 7
         self.rex = (num >> 3) & 1
         self.needs_rex = needs_rex
@@ -65,7 +67,7 @@ class Label:
     """A position in the code, bound with ``Assembler.bind``; ``name`` is for messages."""
 
     __slots__ = ("bound", "index", "name", "owner")
-    kind = "rel"
+    kind = sel = "rel"
 
     def __init__(self, name: str, owner: object = None, index: int = -1) -> None:
         self.name = name
@@ -158,6 +160,7 @@ class Mem:
         "kind",
         "label",
         "scale",
+        "sel",
         "size",
     )
 
@@ -165,7 +168,7 @@ class Mem:
         self.size = size
         self.bcst = bcst
         # A broadcast element (AVX-512 ``qword ptr [rax]{1to8}``) is its own kind.
-        self.kind = f"b{size}" if bcst else MEM_KINDS[size]
+        self.kind = self.sel = f"b{size}" if bcst else MEM_KINDS[size]
         self.base = address.base
         self.index = address.index
         self.scale = address.scale
@@ -203,11 +206,12 @@ class Mem:
 class Masked:
     """An AVX-512 operand with a write mask: ``zmm0 {k1}`` or ``zmm0 {k1}{z}``.
 
-    ``kind`` is the operand's own kind; the encoder puts ``mask`` in EVEX.aaa and
-    ``zero`` in EVEX.z.
+    ``kind`` is the operand's own kind and ``sel`` adds ``{k}`` (``{k}{z}``), so only
+    forms that take a mask match; the encoder puts ``mask`` in EVEX.aaa and ``zero``
+    in EVEX.z.
     """
 
-    __slots__ = ("hash", "key", "kind", "mask", "op", "zero")
+    __slots__ = ("hash", "key", "kind", "mask", "op", "sel", "zero")
 
     def __init__(self, op: Reg | Mem, mask: Reg, zero: bool) -> None:
         if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
@@ -216,6 +220,7 @@ class Masked:
         self.mask = mask
         self.zero = bool(zero)
         self.kind = op.kind
+        self.sel = op.sel + ("{k}{z}" if self.zero else "{k}")
         self.key = (op, mask, self.zero)
         self.hash = hash(self.key)
 
