@@ -128,3 +128,11 @@ def test_cc_environment_variable_chooses_the_compiler(capsys, source, monkeypatc
     monkeypatch.setenv("CC", f"{compiler} -fno-pic")
     status, out, _ = run(capsys, "cc", str(source), "sum")
     assert status == 0 and "<sum>:" in out
+
+
+@needs_cc
+def test_cflags_reach_the_compiler(capsys, source):
+    status, out, _ = run(capsys, "cc", str(source), "multiply",
+                         "--cflags=-O0 -fno-omit-frame-pointer")
+    assert status == 0
+    assert out.splitlines()[1].endswith("push rbp")   # -O0 keeps the frame pointer

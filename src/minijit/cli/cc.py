@@ -36,7 +36,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("function", nargs="?", metavar="FUNC",
                         help="the function to show (default: every function)")
     parser.add_argument("--cflags", default="", metavar="FLAGS",
-                        help="more compiler flags, e.g. '-mavx2' (after -O2 -c)")
+                        help="more compiler flags after -O2 -c, e.g. --cflags='-O3 -mavx2'")
     colour.add_argument(parser)
 
 
