@@ -147,3 +147,21 @@ def test_evex_broadcast_scales_by_the_element():
     assert any(line.startswith("b=1: the memory operand is one element broadcast")
                for line in evex.meaning)
     assert explanation.fields[-1].meaning == ["compressed disp8*N: 8 * 8 = 0x40"]
+
+
+@pytest.mark.parametrize(
+    "code, name, meaning",
+    [
+        ("f348ab", "rep", "rep: repeat the string instruction rcx times"),
+        ("f0480fc108", "lock", "lock: the read-modify-write of the memory operand is atomic"),
+        ("3effe0", "segment", "ds segment override: ignored in 64-bit mode; before an "
+                              "indirect jmp/call it is CET's notrack"),
+        ("f30f1011", "prefix", "mandatory prefix: part of the opcode of movss"),
+    ],
+)
+def test_prefix_kinds(code, name, meaning):
+    from minijit.x86.explain import explain_bytes
+
+    first = explain_bytes(bytes.fromhex(code)).fields[0]
+    assert first.name == name
+    assert first.meaning[0].startswith(meaning)

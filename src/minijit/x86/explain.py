@@ -52,10 +52,18 @@ class Explanation(NamedTuple):
 _SIZE_WORD = {8: "8-bit", 16: "16-bit", 32: "32-bit", 64: "64-bit"}
 _PP = ("none", "66", "F3", "F2")
 _MAPS = {1: "0F", 2: "0F 38", 3: "0F 3A"}
-_SEGMENT_NOTES = {
-    0x64: "segment override fs: the address is relative to the fs base "
-          "(thread-local storage on Linux)",
-    0x65: "segment override gs: the address is relative to the gs base",
+#: legacy prefix -> (field name, meaning) where it is not part of the opcode
+_PREFIXES = {
+    0xF0: ("lock", "lock: the read-modify-write of the memory operand is atomic"),
+    0xF3: ("rep", "rep: repeat the string instruction rcx times (repz for cmps/scas: "
+                  "while equal)"),
+    0xF2: ("repnz", "repnz: repeat the string instruction rcx times while not equal"),
+    0x2E: ("segment", "cs segment override: ignored in 64-bit mode (it pads nops)"),
+    0x3E: ("segment", "ds segment override: ignored in 64-bit mode; before an indirect "
+                      "jmp/call it is CET's notrack"),
+    0x64: ("segment", "segment override fs: the address is relative to the fs base "
+                      "(thread-local storage on Linux)"),
+    0x65: ("segment", "segment override gs: the address is relative to the gs base"),
 }
 
 
@@ -76,16 +84,14 @@ def _prefix_fields(ins: Instruction, parts: Layout) -> list[Field]:
     for offset in range(parts.prefixes_end):
         byte = ins.bytes[offset]
         if byte == 0x66 and form.size == 16:
-            meaning = ["operand-size override: 16-bit operands instead of 32-bit"]
-            name = "prefix"
-        elif byte in (0x66, 0xF2, 0xF3):
-            meaning = [f"mandatory prefix: part of the opcode of {form.mnemonic}, "
-                       "not a modifier (the manual writes it first in the opcode column)"]
-            name = "prefix"
+            name, meaning = "prefix", "operand-size override: 16-bit operands, not 32-bit"
+        elif byte in form.prefix:
+            name, meaning = "prefix", (f"mandatory prefix: part of the opcode of "
+                                       f"{form.mnemonic}, not a modifier (the manual "
+                                       "writes it first in the opcode column)")
         else:
-            meaning = [_SEGMENT_NOTES.get(byte, "segment override (ignored in 64-bit mode)")]
-            name = "segment"
-        fields.append(Field(offset, bytes((byte,)), name, f"{byte:02X}", meaning))
+            name, meaning = _PREFIXES[byte]
+        fields.append(Field(offset, bytes((byte,)), name, f"{byte:02X}", [meaning]))
     return fields
 
 
