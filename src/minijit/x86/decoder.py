@@ -6,8 +6,9 @@ prefix, REX.W/VEX.W, operand-size prefix, ModRM.reg digit, ModRM.mod class
 (register, memory or either) and VEX.L it requires, and where each operand
 comes from (ModRM.reg, ModRM.rm, the opcode's low three bits, VEX.vvvv, an
 immediate, a branch displacement).  Patterns are filed in one dict keyed by
-``(map, opcode byte, prefixes)``, the 256-entry opcode maps of LuaJIT's
-``dis_x86`` in dict form, built on first use; decoding one instruction is:
+map, opcode byte and prefixes (packed in one int, which hashes faster than a
+tuple): the 256-entry opcode maps of LuaJIT's ``dis_x86`` in dict form, built
+on first use.  Decoding one instruction is:
 
 1. legacy prefixes (66, F2, F3, segment overrides), each at most once;
 2. REX (40-4F), or a VEX prefix (C5: two bytes, C4: three) that carries the
@@ -248,22 +249,22 @@ class Pattern:
 
 
 @lru_cache(maxsize=None)
-def opcode_maps() -> dict[tuple[int, int, int], list[Pattern] | tuple[list[Pattern], ...]]:
-    """(map, opcode byte, prefixes) -> the patterns filed there, most specific first
-    (per ModRM.reg digit for a slot of /digit forms).
+def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
+    """``prefixes << 16 | map << 8 | opcode byte`` -> the patterns filed there, most
+    specific first (per ModRM.reg digit for a slot of /digit forms).
 
     A ``+r`` form is filed under all eight opcode bytes.  REX.W matters only where
     some pattern of the same slot (opcode and ModRM digit) asks for it; elsewhere
     (push, byte forms) it is ignored, as the CPU ignores it.
     """
-    maps: dict[tuple[int, int, int], list[Pattern]] = {}
+    maps: dict[int, list[Pattern]] = {}
     for form in forms(avx512=True):
         if form.signature() in SPELLED_OTHERWISE:
             continue
         pattern = Pattern(form)
         space, opcode, prefix = pattern.key
         for byte in range(opcode, opcode + (8 if form.plus_r else 1)):
-            maps.setdefault((space, byte, prefix), []).append(pattern)
+            maps.setdefault(prefix << 16 | space << 8 | byte, []).append(pattern)
     for patterns in maps.values():
         for pattern in patterns:
             if pattern.form.vex is None and not pattern.evex and not any(
@@ -440,14 +441,14 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
                 pos += 1
     opcode = code[pos]
     pos += 1
-    candidates = maps.get((space, opcode, prefix))
+    candidates = maps.get(prefix << 16 | space << 8 | opcode)
     if candidates is None:
         repeat = prefix & 0xFF00
         if not (repeat and space == LEGACY and opcode in _STRING_OPCODES and not word):
             raise _Bad
         compares = opcode in (0xA6, 0xA7, 0xAE, 0xAF)
         word = (_REPEAT_WHILE if compares else _REPEATS)[repeat]
-        candidates = maps.get((space, opcode, prefix & 0xFF))
+        candidates = maps.get((prefix & 0xFF) << 16 | space << 8 | opcode)
         if candidates is None:
             raise _Bad
     # 4. the first pattern whose requirements hold
