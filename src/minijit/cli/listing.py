@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable
 
 from minijit.cli import colour
 
@@ -64,10 +64,9 @@ def painter(args: argparse.Namespace) -> Callable[[str], str] | None:
     return colour.instruction if colour.enabled(args.colour, sys.stdout) else None
 
 
-def print_instructions(instructions: Iterable, args: argparse.Namespace,
-                       symbols: Mapping[int, str] | None = None) -> None:
+def print_instructions(instructions: Iterable, args: argparse.Namespace) -> None:
     """Print an objdump-style listing of decoded instructions."""
     from minijit.x86 import listing
 
-    for text in listing.listing(instructions, symbols, painter(args)):
+    for text in listing.listing(instructions, paint=painter(args)):
         print(text)
