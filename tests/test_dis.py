@@ -297,3 +297,19 @@ def same_instruction(a: Instruction, b: Instruction) -> bool:
         return mnemonic, sorted(operands) if mnemonic == "xchg" else operands
 
     return normal(a) == normal(b)
+
+
+def test_listing_with_symbol_headers():
+    from minijit.x86.listing import listing
+
+    code = bytes.fromhex("31c0" "c3" "b801000000" "c3")
+    symbols = {0x10: "zero", 0x13: "one"}
+    assert listing(disassemble(code, 0x10, symbols), symbols) == [
+        "0000000000000010 <zero>:",
+        "  10:  31 c0                 xor eax, eax",
+        "  12:  c3                    ret",
+        "",
+        "0000000000000013 <one>:",
+        "  13:  b8 01 00 00 00        mov eax, 0x1",
+        "  18:  c3                    ret",
+    ]
