@@ -36,7 +36,7 @@ from minijit.x86.errors import AsmError
 from minijit.x86.registers import Label, Mem
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
 
-__all__ = ["NOPS", "Assembler", "clear_caches", "nop_padding"]
+__all__ = ["METHODS", "NOPS", "Assembler", "clear_caches", "nop_padding"]
 
 CACHE_LIMIT = 1 << 14
 
@@ -203,7 +203,7 @@ class Assembler:
 
     def emit(self, mnemonic: str, *ops: object) -> None:
         """Emit ``mnemonic ops`` (the same as calling the mnemonic's method)."""
-        method = getattr(type(self), _method_name(canonical(mnemonic)), None)
+        method = METHODS.get(mnemonic)
         if method is None:
             raise AsmError(f"unknown mnemonic {mnemonic!r}")
         method(self, *ops)
@@ -410,11 +410,15 @@ def clear_caches() -> None:
         cache.clear()
 
 
+# Mnemonic (as written in assembly text) -> its builder method.
+METHODS: dict[str, object] = {}
+
+
 def _install() -> None:
-    for mnemonic in INDEX:
-        setattr(Assembler, _method_name(mnemonic), _make_method(mnemonic))
-    for alias in MNEMONIC_ALIASES:
-        setattr(Assembler, _method_name(alias), _make_method(alias))
+    for mnemonic in [*INDEX, *MNEMONIC_ALIASES]:
+        method = _make_method(mnemonic)
+        METHODS[mnemonic] = method
+        setattr(Assembler, _method_name(mnemonic), method)
 
 
 _install()

@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import re
 
-from minijit.x86.assembler import Assembler
+from minijit.x86.assembler import METHODS, Assembler
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Masked, Mem, Reg
 
@@ -242,8 +242,8 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     if word[0] == ".":
         _directive(asm, names, word, rest)
         return None
-    method = getattr(Assembler, word + "_" if word in ("and", "or", "not") else word, None)
-    if method is None or word.startswith("_") or word in _NOT_MNEMONICS:
+    method = METHODS.get(word)
+    if method is None:
         raise AsmError(f"unknown mnemonic {head!r}")
     uses = names.uses
     ops = tuple([parse_operand(p, names) for p in rest.split(",")]) if rest else ()
@@ -251,10 +251,6 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     if labelled or names.uses != uses:
         return None
     return method, ops
-
-
-_NOT_MNEMONICS = {"label", "bind", "align", "emit", "assemble", "offset", "jcc", "setcc",
-                  "cmovcc", "db", "dw", "dd", "dq"}
 
 
 _LINE_CACHE: dict[str, tuple] = {}
@@ -288,8 +284,9 @@ def assemble(source: str, address: int = 0) -> bytes:
             entry = _statement(asm, names, text)
         except AsmError as error:
             raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
-        for item in asm._items[items:]:
-            item_lines[id(item)] = number
+        if len(asm._items) != items:
+            for item in asm._items[items:]:
+                item_lines[id(item)] = number
         if entry is not None and len(cache) < LINE_CACHE_LIMIT:
             cache[line] = entry
     try:
