@@ -43,6 +43,11 @@ def field_names(text: str) -> list[str]:
         ("movabs rax, 0x1122334455667788", ["REX", "opcode", "imm64"], "movabs"),
         ("add rsp, -8", ["REX", "opcode", "ModRM", "imm8"], "short imm8 form"),
         ("xor eax, eax", ["opcode", "ModRM"], "zeroes bits 63:32"),
+        ("mov ax, 5", ["prefix", "opcode", "imm16"], "leaves the other bits"),
+        ("mov ah, bl", ["opcode", "ModRM"], "exist only without a REX prefix"),
+        ("lea rax, [rdi + rsi*4]", ["REX", "opcode", "ModRM", "SIB"], "reads no memory"),
+        ("xchg qword ptr [rax], rcx", ["REX", "opcode", "ModRM"], "atomic without a lock"),
+        ("nop", ["opcode"], "written 87 c0"),
         ("vfmadd231pd ymm0, ymm1, [rbp + rcx*4 + 16]",
          ["VEX", "opcode", "ModRM", "SIB", "disp8"], None),
         ("vblendvpd ymm0, ymm1, ymm2, ymm3", ["VEX", "opcode", "ModRM", "is4"], None),
@@ -65,6 +70,10 @@ def test_vex_fields_are_decoded():
     assert vex.value.startswith("C4 (3-byte VEX): R=1 X=0 B=1 map=00001 W=0 vvvv=1001")
     assert "vvvv=9: ymm9" in vex.meaning
     assert "L=1: 256-bit vectors" in vex.meaning
+
+
+def test_compare_writes_nothing():
+    assert not any("register" in note for note in explain("cmp eax, ebx").notes)
 
 
 def test_prefix_meanings():

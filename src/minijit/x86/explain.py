@@ -16,8 +16,9 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import NamedTuple
 
-from minijit.x86.decoder import (_GPR64, IMM, IS4, OPREG, REG, REL, RM, VVVV, Instruction,
-                                 Layout, decode)
+from minijit.x86.decoder import (_GPR64, _HIGH8, FIXED, IMM, IS4, OPREG, REG, REL, RM, VVVV,
+                                 Instruction, Layout, decode)
+from minijit.x86.registers import REGISTERS
 
 __all__ = ["Field", "Explanation", "explain", "explain_bytes"]
 
@@ -341,14 +342,23 @@ def _sib_for_base(ins: Instruction) -> bool:
         and not _rex_x(ins, ins.parts)
 
 
-def _writes_r32(ins: Instruction) -> bool:
-    first = ins.pattern.operands[:1]
-    return bool(first) and ins.operands[0] in _R32 and first[0].role in (REG, RM, OPREG) \
-        and ins.mnemonic not in ("cmp", "test", "bt", "push")
+def _writes(sizes: tuple[str, ...]) -> Callable[[Instruction], bool]:
+    """Whether the instruction writes a general register of one of these kinds."""
+    names = frozenset(name for kind in sizes for name in _GP_NAMES[kind])
+
+    def writes(ins: Instruction) -> bool:
+        first = ins.pattern.operands[:1]
+        return bool(first) and ins.operands[0] in names \
+            and first[0].role in (REG, RM, OPREG, FIXED) and ins.mnemonic not in _READ_ONLY
+
+    return writes
 
 
-_R32 = frozenset(n for n in ("eax ecx edx ebx esp ebp esi edi".split()
-                             + [f"r{i}d" for i in range(8, 16)]))
+_GP_NAMES = {kind: {r.name for r in REGISTERS.values() if r.kind == kind}
+             for kind in ("r8", "r16", "r32")}
+#: instructions whose first operand is only read
+_READ_ONLY = frozenset(("cmp", "test", "bt", "push", "ucomiss", "ucomisd", "comiss",
+                        "comisd", "ptest"))
 
 #: (predicate, note): every note whose predicate holds is printed
 NOTES: list[tuple[Callable[[Instruction], bool], str]] = [
@@ -369,8 +379,21 @@ NOTES: list[tuple[Callable[[Instruction], bool], str]] = [
      "sign-extends it"),
     (lambda ins: ins.mnemonic == "movabs",
      "movabs: the only form with a full 64-bit immediate (REX.W B8+r io)"),
-    (_writes_r32,
+    (_writes(("r32",)),
      "writing a 32-bit register zeroes bits 63:32 of the 64-bit register"),
+    (_writes(("r8", "r16")),
+     "writing an 8- or 16-bit register leaves the other bits of the 64-bit register "
+     "as they were"),
+    (lambda ins: ins.parts.rex < 0 and any(op in _HIGH8[4:] for op in ins.operands),
+     "ah, ch, dh, bh exist only without a REX prefix: with any REX, byte registers 4-7 "
+     "are spl, bpl, sil, dil"),
+    (lambda ins: ins.mnemonic == "lea",
+     "lea computes the address and stores it: it reads no memory and sets no flags"),
+    (lambda ins: ins.mnemonic == "xchg" and any("[" in op for op in ins.operands),
+     "xchg with a memory operand is atomic without a lock prefix"),
+    (lambda ins: ins.bytes == b"\x90",
+     "90 is also the encoding of xchg eax, eax, which is why that instruction is "
+     "written 87 c0 (a real xchg zeroes the top of rax, nop does not)"),
     (lambda ins: "MVR" in ins.form.encoding.split(),
      "register-to-register form with the operands in ModRM.rm, vvvv, ModRM.reg order "
      "(opcode 11): it lets the assembler use the 2-byte VEX prefix"),
