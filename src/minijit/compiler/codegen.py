@@ -355,6 +355,11 @@ class CodeGen:
     def branch(self, ins, nxt: int | None) -> None:
         then, else_ = ins.aux
         cond = ins.args[0]
+        if cond < 0:  # decided at compile time
+            target = then if self.f.const_value(cond) else else_
+            if target != nxt:
+                self.a.jmp(self.labels[target])
+            return
         if cond in self.fused:
             cins = self.f.ins[cond]
             spec = self.compare(cins)

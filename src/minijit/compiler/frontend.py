@@ -548,7 +548,11 @@ class FrontEnd:
                          f"'{TYPE_NAMES[lt]}' and '{TYPE_NAMES[rt]}'")
 
     def expr_UnaryOp(self, node: ast.UnaryOp) -> int:
-        value = self.expr(node.operand)
+        operand = node.operand
+        if (isinstance(node.op, ast.USub) and isinstance(operand, ast.Constant)
+                and type(operand.value) in (int, float)):
+            return self.constant(node, -operand.value)  # -9223372036854775808 is a literal
+        value = self.expr(operand)
         t = self.f.type_of(value)
         if isinstance(node.op, ast.Not):
             return self.emit(Op.BNOT, BOOL, (self.truth(value),))

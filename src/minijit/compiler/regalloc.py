@@ -1,7 +1,8 @@
 """Register allocation: block order, liveness, live intervals, linear scan.
 
 1. ``split_critical_edges``: an edge from a block with two successors to a
-   block with phis gets a block of its own, where the phi moves can go.
+   block with phis gets a block of its own, where the phi moves can go (phi
+   moves are emitted only before a ``JMP``).
 2. Blocks are laid out in reverse postorder (a block after its forward
    predecessors; loop bodies between header and exit) and instructions get
    even positions in that order.
@@ -46,7 +47,7 @@ def split_critical_edges(f: Function) -> None:
         targets = list(last.aux)
         for i, succ in enumerate(targets):
             sb = f.blocks[succ]
-            if len(sb.preds) > 1 and sb.ins and f.ins[sb.ins[0]].op == Op.PHI:
+            if sb.ins and f.ins[sb.ins[0]].op == Op.PHI:
                 mid = f.new_block(sb.loop_depth)
                 f.emit(mid, Op.JMP, VOID, (), succ, last.line)
                 f.blocks[mid].preds.append(block.id)

@@ -10,10 +10,22 @@ and wraps it in a real builtin function object (a ``PyMethodDef`` given to
 ``PyCFunction_NewEx``), so calling a compiled function costs what calling a
 builtin costs: no ctypes conversions, no Python frame.
 
+The same generator writes code for the *vectorcall* convention, which
+``minijit.native.callable`` installs as an object's per-instance call
+pointer::
+
+    PyObject *entry(PyObject *callable, PyObject *const *args, size_t nargsf,
+                    PyObject *kwnames)
+
+The only difference is ``nargsf``: its top bit (``PY_VECTORCALL_ARGUMENTS_OFFSET``)
+may be set, so the code compares argument counts with a copy that has it
+cleared (r11), and the fallback gets ``nargsf`` itself, flag included.
+
 How the code works, top to bottom:
 
 1. **Dispatch.** Keywords (``kwnames != NULL``) go to the fallback.  For each
-   argument count that some specialisation takes, one ``cmp nargs``; then for
+   argument count that some specialisation takes, one ``cmp nargs`` (rdx, or
+   r11 for vectorcall); then for
    each specialisation of that count, one load and one compare per argument:
    ``Py_TYPE(args[j]) == &PyLong_Type`` (``&PyFloat_Type``, ``&PyBool_Type``).
    The type addresses sit in r8-r10 during dispatch.  Exact types only: a bool
@@ -110,6 +122,8 @@ TYPE_REGS = {"int64": r8, "float64": r9, "bool": r10}
 TYPE_NAMES = {"int64": "&PyLong_Type", "float64": "&PyFloat_Type", "bool": "&PyBool_Type"}
 #: caller-saved register holding Py_True while bool arguments are unboxed
 TRUE_REG = r10
+#: vectorcall: the bit of ``nargsf`` that is not part of the count
+ARGUMENTS_OFFSET_BIT = 63
 #: the OverflowError message for an int argument outside int64
 OVERFLOW = "{name}() argument {position}: int does not fit in a signed 64-bit integer"
 
@@ -225,8 +239,10 @@ class _Writer:
         fallback_name: str,
         overflow_messages: Sequence[ctypes.Array],
         inline_incref: bool,
+        vectorcall: bool = False,
     ) -> None:
         self.a = Assembler()
+        self.vectorcall = vectorcall
         self.specs = specs
         self.callee = callee
         self.fallback_name = fallback_name
@@ -245,14 +261,19 @@ class _Writer:
         a = self.a
         a.test(rcx, rcx)
         a.jne(self.fallback_label)
+        nargs = rdx
+        if self.vectorcall and self.specs:  # nargs = nargsf without the offset flag
+            nargs = r11
+            a.mov(nargs, rdx)
+            a.btr(nargs, ARGUMENTS_OFFSET_BIT)
         used = {kind for spec in self.specs for kind in spec.arg_kinds}
         for kind, reg in TYPE_REGS.items():
             if kind in used:
                 self.const(reg, id(ARG_KINDS[kind]), TYPE_NAMES[kind])
         specs = sorted(self.specs, key=lambda spec: len(spec.arg_kinds))
-        for nargs, group in groupby(specs, key=lambda spec: len(spec.arg_kinds)):
+        for count, group in groupby(specs, key=lambda spec: len(spec.arg_kinds)):
             next_count = a.label()
-            a.cmp(rdx, nargs)
+            a.cmp(nargs, count)
             a.jne(next_count)
             group = list(group)
             for spec in group[:-1]:
@@ -264,7 +285,7 @@ class _Writer:
         a.bind(self.fallback_label)
         self.const(rdi, id(self.callee), f"fallback {self.fallback_name}")
         self.const(rax, _API[VECTORCALL], VECTORCALL)
-        a.jmp(rax)
+        a.jmp(rax)  # same args, nargs(f) and kwnames
         for emit in self.cold:
             emit()
         if self.specs:  # the error paths run inside a specialisation's frame
@@ -444,17 +465,24 @@ class Entry(ModuleType):
     and ``block`` (the current machine code), and ``listing()``, its disassembly.  A module
     object, because CPython prints a builtin whose ``__self__`` is a module as
     ``<built-in function NAME>``.
+
+    ``vectorcall=True`` writes code for the vectorcall convention instead; such an
+    entry has no ``PyMethodDef`` (``method`` is None) and whoever calls ``install``
+    points an object's vectorcall slot at the address it returns.
     """
 
-    def __init__(self, name: str, fallback: Callable, doc: str | None) -> None:
+    def __init__(
+        self, name: str, fallback: Callable, doc: str | None, vectorcall: bool = False
+    ) -> None:
         super().__init__(f"minijit.entry.{name}")
+        self.vectorcall = vectorcall
         self._fallback = fallback
         needs_function = VECTORCALL_NEEDS_FUNCTION and type(fallback) is not FunctionType
         #: what the code calls: the fallback, or a Python function forwarding to it
         self._callee = _forwarder(fallback) if needs_function else fallback
         self._name = ctypes.create_string_buffer(name.encode())
         self._doc = None if doc is None else ctypes.create_string_buffer(doc.encode())
-        self.method = capi.PyMethodDef(
+        self.method = None if vectorcall else capi.PyMethodDef(
             ml_name=ctypes.addressof(self._name),
             ml_meth=None,
             ml_flags=capi.METH_FASTCALL | capi.METH_KEYWORDS,
@@ -497,8 +525,12 @@ class Entry(ModuleType):
             lines.append(text)
         return "\n".join(lines)
 
-    def install(self, specialisations: Sequence[Specialisation]) -> None:
-        """Generate code for ``specialisations`` and make the function run it from now on."""
+    def install(self, specialisations: Sequence[Specialisation]) -> int:
+        """Generate code for ``specialisations``; return its address.
+
+        A fastcall entry's function runs the new code from now on; earlier code stays
+        alive with the entry, since a call that began in it may still return through it.
+        """
         specs = _checked(specialisations)
         name = self._name.value.decode()
         nargs = max((len(spec.arg_kinds) for spec in specs), default=0)
@@ -507,11 +539,18 @@ class Entry(ModuleType):
             for j in range(nargs)
         ]
         writer = _Writer(
-            specs, self._callee, _describe(self._fallback), messages, capi.INLINE_INCREF
+            specs,
+            self._callee,
+            _describe(self._fallback),
+            messages,
+            capi.INLINE_INCREF,
+            self.vectorcall,
         )
         version = _Version(allocate(writer.write()), specs, messages, writer.names)
         self._versions.append(version)
-        self.method.ml_meth = version.block.address
+        if self.method is not None:
+            self.method.ml_meth = version.block.address
+        return version.block.address
 
 
 def _checked(specialisations: Sequence[Specialisation]) -> tuple[Specialisation, ...]:

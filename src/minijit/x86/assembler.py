@@ -39,6 +39,7 @@ from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
 __all__ = ["METHODS", "NOPS", "Assembler", "clear_caches", "nop_padding"]
 
 CACHE_LIMIT = 1 << 14
+MAX_ALIGN = 1 << 16
 
 # GNU as's nop patterns for padding (x86-64): 1 to 11 bytes; longer runs are 11-byte
 # nops followed by the remainder.
@@ -167,8 +168,9 @@ class Assembler:
 
     def align(self, boundary: int) -> None:
         """Pad with nops to a multiple of ``boundary`` (a power of two)."""
-        if boundary <= 0 or boundary & (boundary - 1):
-            raise AsmError(f"alignment must be a power of two, not {boundary}")
+        if type(boundary) is not int or boundary <= 0 or boundary & (boundary - 1) \
+                or boundary > MAX_ALIGN:
+            raise AsmError(f"alignment must be a power of two up to {MAX_ALIGN}, not {boundary}")
         self._items.append(Align(len(self._buf), boundary))
 
     def _data(self, values: tuple, size: int, float_format: str | None) -> None:

@@ -449,7 +449,8 @@ def rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
             64, 128}:
         return "movq", ops
     if mnemonic in ("movq", "movd") and len(ops) == 2 and all(
-            type(op) is int or op.size == _MOV_SIZE[mnemonic] or op.kind == "m" for op in ops):
+            type(op) is int or type(op) in (Reg, Mem) and op.size in (_MOV_SIZE[mnemonic], 0)
+            for op in ops):
         size = _MOV_SIZE[mnemonic]
         return rewrite("mov", tuple(_sized(op, size) for op in ops))
     return mnemonic, ops

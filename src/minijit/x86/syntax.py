@@ -35,6 +35,7 @@ __all__ = ["assemble", "parse_operand"]
 _NAME = re.compile(r"[A-Za-z_.$][\w.$]*\Z")
 _TERM = re.compile(r"\s*([+-]?)\s*([^+\-\s][^+\-]*?)\s*(?=[+-]|\Z)")
 _OPERAND_CACHE: dict[str, object] = {}
+MAX_P2ALIGN = 16
 _IGNORED = {".text", ".globl", ".global", ".intel_syntax", ".section", ".type", ".size"}
 _DATA = {".byte": "db", ".word": "dw", ".short": "dw", ".value": "dw", ".long": "dd",
          ".int": "dd", ".quad": "dq", ".float": "dd", ".single": "dd", ".double": "dq"}
@@ -216,7 +217,11 @@ def _directive(asm: Assembler, names: _Names, word: str, args: str) -> None:
         n = _number(args.split(",")[0].strip())
         if n is None:
             raise AsmError(f"{word}: cannot read {args.strip()!r}")
-        asm.align(1 << n if word == ".p2align" else n)
+        if word == ".p2align":
+            if not 0 <= n <= MAX_P2ALIGN:
+                raise AsmError(f".p2align: {n} is not in 0..{MAX_P2ALIGN}")
+            n = 1 << n
+        asm.align(n)
         return
     raise AsmError(f"unknown directive {word!r}")
 

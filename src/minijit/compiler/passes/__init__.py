@@ -23,6 +23,8 @@ PIPELINE = (
     ("checks", checks.run),
     ("licm", licm.run),
     ("fold", fold.run),
+    ("copyprop", copyprop.run),
+    ("fold", fold.run),
     ("dce", dce.run),
 )
 
