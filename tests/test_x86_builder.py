@@ -5,6 +5,8 @@ from __future__ import annotations
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minijit.x86 import (
     AsmError,
@@ -37,6 +39,7 @@ from minijit.x86 import (
     ymm1,
     ymm2,
 )
+from minijit.x86.assembler import METHODS
 
 
 def hexof(build) -> str:
@@ -316,3 +319,26 @@ def test_dq_of_a_label_uses_the_load_address():
     a.align(8)
     a.dq(here)
     assert a.assemble(address=0x7F0000001000)[8:] == (0x7F0000001000).to_bytes(8, "little")
+
+
+POOL = [rax, eax, ah, sil, r12, xmm0, registers.xmm17, registers.zmm30, registers.k1, rip, 0, -1,
+        255, 1 << 40, 1 << 70, 1.5, "rax", None, (rax,), True, qword[rax], byte[rsp + 8],
+        registers.zmmword[r13 + rcx * 8 - 64], qword[rax].broadcast,
+        registers.zmm0(registers.k1).z, qword[rip + 8], dword[0x1000]]
+
+
+@settings(max_examples=400, deadline=None)
+@given(st.sampled_from(sorted(METHODS)), st.lists(st.sampled_from(POOL), max_size=4),
+       st.booleans())
+def test_any_builder_call_encodes_or_raises_asmerror(mnemonic, ops, bind):
+    """Whatever a program passes, the builder answers with bytes or an AsmError."""
+    a = Assembler()
+    target = a.label("target")
+    ops = [target if op is None else op for op in ops]
+    try:
+        METHODS[mnemonic](a, *ops)
+        if bind:
+            a.bind(target)
+        a.assemble()
+    except AsmError as error:
+        assert str(error)

@@ -4,6 +4,8 @@ bad-input case as an AsmError naming the line, its text and what is wrong."""
 from __future__ import annotations
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minijit.x86 import AsmError, Assembler, assemble, qword, rax, rcx, rdi, rip, xmm0
 
@@ -120,8 +122,10 @@ def test_error_names_the_statement_text():
 
 
 def test_alignment_must_be_power_of_two():
-    with pytest.raises(AsmError, match="power of two, not 3"):
+    with pytest.raises(AsmError, match="power of two up to 65536, not 3"):
         assemble(".balign 3")
+    with pytest.raises(AsmError, match=r"^line 1: \.p2align 40: 40 is not in 0\.\.16"):
+        assemble(".p2align 40")
 
 
 def test_quad_of_a_label_is_its_absolute_address():
@@ -130,3 +134,20 @@ def test_quad_of_a_label_is_its_absolute_address():
     assert code[8:] == (0x10000).to_bytes(8, "little") + (0x10008).to_bytes(8, "little") + \
         (7).to_bytes(8, "little")
     assert assemble(source)[8:16] == bytes(8)
+
+
+TOKENS = ["mov", "add", "vaddpd", "jmp", "lea", "shl", "push", ".quad", ".p2align", "rax",
+          "eax", "ah", "sil", "xmm0", "zmm17", "k1", "rip", "[", "]", "+", "-", "*", ",", ":",
+          "{", "}", "{k1}", "{z}", "{1to8}", "qword", "ptr", "byte", "0x10", "-1", "8", "3",
+          "99999999999999999999", "1.5", "x", "x:", ";", "#", " ", "\t", "\n", "$", "@", "'"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.lists(st.sampled_from(TOKENS), max_size=12))
+def test_any_text_assembles_or_raises_asmerror(tokens):
+    """Bad input never escapes as another exception (or a crash)."""
+    source = " ".join(tokens)
+    try:
+        assemble(source)
+    except AsmError as error:
+        assert str(error)
