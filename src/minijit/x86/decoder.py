@@ -395,6 +395,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
             pos += 2
         else:
             # C4 [R X B m-mmmm] [W vvvv L pp]
+            if not 1 <= b1 & 0x1F <= 3:
+                raise _Bad  # maps 0F, 0F 38, 0F 3A only; the rest are reserved (#UD)
             b2 = code[pos + 2]
             rex = 0x40 | (~b1 >> 5) & 7 | (b2 >> 4) & 8
             space = VEX_SPACE | (b1 & 0x1F)
