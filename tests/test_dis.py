@@ -344,10 +344,11 @@ def test_decoded_random_bytes_reencode_through_minijit(seed):
 @given(st.integers(0, 1 << 32))
 def test_random_bytes_agree_with_capstone(seed):
     """Where minijit decodes an instruction in random bytes, capstone decodes one of the
-    same length and mnemonic there (catching a misread length or map, which a round
-    trip through GNU as cannot: it only re-reads minijit's own text)."""
+    same length, mnemonic and registers there (catching a misread length, map or
+    register extension bit, which a round trip through GNU as cannot: it only re-reads
+    minijit's own text)."""
     capstone = pytest.importorskip("capstone")
-    from test_dis_roundtrip import capstone_agrees
+    from test_dis_roundtrip import capstone_agrees, same_registers
 
     md = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64)
     for ins in disassemble(random_instruction_bytes(seed, 60)):
@@ -355,7 +356,8 @@ def test_random_bytes_agree_with_capstone(seed):
             continue
         theirs = list(md.disasm_lite(ins.bytes, ins.address, 1))
         assert theirs, f"capstone: no instruction in {ins.bytes.hex()}, minijit: {ins}"
-        _, size, mnemonic, _ = theirs[0]
+        _, size, mnemonic, operands = theirs[0]
         assert size == len(ins.bytes), (ins.bytes.hex(), str(ins), mnemonic)
         assert capstone_agrees(ins.mnemonic.split()[-1], mnemonic.split()[-1]), (
             ins.bytes.hex(), str(ins), mnemonic)
+        assert same_registers(ins, operands), (ins.bytes.hex(), str(ins), operands)

@@ -281,6 +281,19 @@ def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
     return maps
 
 
+@lru_cache(maxsize=None)
+def _wide_with_66() -> frozenset[int]:
+    """Map keys with a 66 prefix where REX.W picks a form (66 REX.W 0F 3A 16: pextrq);
+    anywhere else 66 with REX.W is a 64-bit instruction, the 66 ignored."""
+    keys = set()
+    for key, slot in opcode_maps().items():
+        patterns = [p for group in slot for p in group] if type(slot) is tuple else slot
+        if key >> 16 & 0xFF == 0x66 and key >> 8 & 0xFF < VEX_SPACE \
+                and any(p.w == 1 for p in patterns):
+            keys.add(key)
+    return frozenset(keys)
+
+
 # --- decoding ---------------------------------------------------------------------------
 
 #: legacy prefix -> its group (an instruction has at most one of each)
@@ -443,6 +456,9 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
                 pos += 1
     opcode = code[pos]
     pos += 1
+    if rex & 8 and prefix & 0xFF == 0x66 and space < VEX_SPACE \
+            and prefix << 16 | space << 8 | opcode not in _wide_with_66():
+        prefix &= ~0xFF   # REX.W wins over the operand-size prefix: 64-bit operands
     candidates = maps.get(prefix << 16 | space << 8 | opcode)
     if candidates is None:
         repeat = prefix & 0xFF00
