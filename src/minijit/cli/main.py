@@ -18,6 +18,7 @@ SUBCOMMANDS: dict[str, str] = {
     "dis": "minijit.cli.dis",
     "explain": "minijit.cli.explain",
     "cc": "minijit.cli.cc",
+    "run": "minijit.cli.run",
 }
 
 

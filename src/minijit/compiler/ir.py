@@ -253,6 +253,23 @@ class Function:
     def ir(self) -> str:
         return format_function(self)
 
+    def rpo(self) -> list[Block]:
+        """The reachable blocks in reverse postorder from the entry block."""
+        order: list[int] = []
+        seen = {0}
+        stack = [(0, iter(self.blocks[0].succs(self)))]
+        while stack:
+            block, succs = stack[-1]
+            for succ in succs:
+                if succ not in seen:
+                    seen.add(succ)
+                    stack.append((succ, iter(self.blocks[succ].succs(self))))
+                    break
+            else:
+                stack.pop()
+                order.append(block)
+        return [self.blocks[b] for b in reversed(order)]
+
 
 def _format_ref(f: Function, ref: int) -> str:
     if ref >= 0:

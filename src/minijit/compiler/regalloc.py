@@ -56,24 +56,6 @@ def split_critical_edges(f: Function) -> None:
         last.aux = tuple(targets)
 
 
-def block_order(f: Function) -> list[Block]:
-    """Reverse postorder from the entry block."""
-    order: list[int] = []
-    seen = {0}
-    stack = [(0, iter(f.blocks[0].succs(f)))]
-    while stack:
-        block, succs = stack[-1]
-        for succ in succs:
-            if succ not in seen:
-                seen.add(succ)
-                stack.append((succ, iter(f.blocks[succ].succs(f))))
-                break
-        else:
-            stack.pop()
-            order.append(block)
-    return [f.blocks[b] for b in reversed(order)]
-
-
 class Allocation:
     """Where each value lives, and what the frame must hold."""
 
@@ -119,7 +101,7 @@ def _liveness(f: Function, order: list[Block]) -> tuple[dict, dict]:
 def allocate(f: Function, fused: set[int]) -> Allocation:
     """Allocate every value of ``f``; ``fused`` compares live in flags, not registers."""
     alloc = Allocation()
-    order = alloc.order = block_order(f)
+    order = alloc.order = f.rpo()
     live_in, live_out = _liveness(f, order)
     start: dict[int, int] = {}
     end: dict[int, int] = {}

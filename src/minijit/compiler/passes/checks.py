@@ -2,11 +2,13 @@
 
 Requires: SSA.  Invalidates: nothing (ops change to their unchecked forms).
 
-A forward walk gives each int value an interval [lo, hi], from constants and
-from ops whose result range is known whatever their input (``x & 0xFFFF`` is
-in [0, 65535], ``x % 10`` in [0, 9], a bool in [0, 1], ``x >> 40`` shrinks).
-Phis and unknown values get the full int64 range, so the walk is one linear
-pass and never needs a fixpoint.  A checked ``+``, ``-`` or ``*`` whose result
+Forward walks in reverse postorder give each int value an interval [lo, hi],
+from constants and from ops whose result range is known whatever their input
+(``x & 0xFFFF`` is in [0, 65535], ``x % 10`` in [0, 9], a bool in [0, 1],
+``x >> 40`` shrinks).  A phi starts as the union of the operands known so far
+(optimistic, so a masked loop-carried hash keeps its range) and is widened to
+the full range the first time it grows; the walks stop at a fixpoint, where
+every interval is sound.  Without one within a few walks, nothing is proven.  A checked ``+``, ``-`` or ``*`` whose result
 interval, computed exactly with Python ints, lies inside int64 cannot
 overflow and becomes its wrapping form (no ``jo``).  Masked hash arithmetic is
 the typical winner.
@@ -62,26 +64,65 @@ RULES = {
 }
 
 
-def run(f: Function) -> None:
-    ranges: dict[int, tuple[int, int]] = {}
+def _walk(f: Function, order, ranges: dict, widened: set, complete: set) -> bool:
+    """One forward pass; True when some range changed.  A phi takes the union of its
+    operands' ranges known so far (optimistic); once all are known, a phi that still
+    grows is widened to the full range, so the passes reach a fixpoint quickly."""
+    changed = False
 
-    def range_of(ref: int) -> tuple[int, int]:
+    def range_of(ref: int):
         if ref < 0:
             t, v = f.consts[~ref]
             return (int(v), int(v)) if t in (INT, BOOL) else FULL
-        return ranges.get(ref, FULL)
+        return ranges.get(ref)
 
-    for block in f.blocks:
+    for block in order:
         for ref in block.ins:
             ins = f.ins[ref]
             if ins.type == BOOL:
-                ranges[ref] = (0, 1)
+                new = (0, 1)
+            elif ins.type != INT:
                 continue
+            elif ins.op == Op.PHI:
+                known = [r for r in map(range_of, ins.args) if r is not None]
+                if not known:
+                    continue
+                new = FULL if ref in widened else (min(r[0] for r in known),
+                                                   max(r[1] for r in known))
+                if len(known) == len(ins.args):
+                    if ref in complete and ranges.get(ref) != new:
+                        widened.add(ref)
+                        new = FULL
+                    complete.add(ref)
+            elif ins.op in RULES:
+                lo, hi = RULES[ins.op][0](*(range_of(a) or FULL for a in ins.args))
+                new = (lo, hi) if INT64_MIN <= lo and hi <= INT64_MAX else FULL
+            else:
+                new = FULL
+            if ranges.get(ref) != new:
+                ranges[ref] = new
+                changed = True
+    return changed
+
+
+def run(f: Function) -> None:
+    order = f.rpo()
+    ranges: dict[int, tuple[int, int]] = {}
+    widened: set[int] = set()
+    complete: set[int] = set()
+    for _ in range(8):
+        if not _walk(f, order, ranges, widened, complete):
+            break
+    else:
+        return  # no fixpoint: prove nothing
+    for block in order:
+        for ref in block.ins:
+            ins = f.ins[ref]
             rule = RULES.get(ins.op)
-            if rule is None or ins.type != INT:
+            if rule is None or rule[1] is None or ins.type != INT:
                 continue
-            lo, hi = rule[0](*(range_of(a) for a in ins.args))
+            args = [(int(f.consts[~a][1]),) * 2 if a < 0 else ranges.get(a, FULL)
+                    for a in ins.args]
+            lo, hi = rule[0](*args)
             if INT64_MIN <= lo and hi <= INT64_MAX:
-                ranges[ref] = (lo, hi)
-                if rule[1] is not None:
-                    ins.op = rule[1]
+                ins.op = rule[1]

@@ -1,0 +1,145 @@
+"""Inspection and the command line: signatures, py_func, ir() golden text, asm() listings,
+explicit and annotated signatures, ``minijit run``."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from minijit import jit
+from minijit.cli.main import main
+
+
+@jit
+def gcd(a, b):
+    while b != 0:
+        a, b = b, a % b
+    return a
+
+
+GCD_IR = """\
+function gcd(a: int, b: int) -> int
+b0:
+  %0: int = param a
+  %1: int = param b
+  %2: bool = icmp ne %1, 0
+  br b1 b4 %2
+b1:  ; preds b0
+  jmp b2
+b2:  ; preds b1, b3
+  %5: int = phi %1, %7
+  %6: int = phi %0, %5
+  %7: int = imod %6, %5
+  jmp b3
+b3:  ; preds b2
+  %9: bool = icmp ne %7, 0
+  br b2 b4 %9
+b4:  ; preds b0, b3
+  %11: int = phi %0, %5
+  ret %11
+"""
+
+
+def test_ir_golden_text_after_optimisation():
+    assert gcd(12, 18) == 6
+    assert gcd.ir() == GCD_IR
+    assert gcd.ir("int64(int64, int64)") == GCD_IR
+
+
+@jit
+def masked(n):
+    h = 0
+    for i in range(n):
+        k = n ^ 12345  # loop-invariant: computed once, before the loop
+        h = ((h * 31 + (i & 0xFFFF)) ^ k) & 0xFFFFFFFF
+    return h
+
+
+def test_passes_visible_in_ir():
+    assert masked(10) == masked.py_func(10)
+    ir = masked.ir()
+    lines = ir.splitlines()
+    header = next(i for i, line in enumerate(lines) if "phi" in line)
+    invariant = next(i for i, line in enumerate(lines) if "ixor %0, 12345" in line)
+    assert invariant < header  # LICM moved n ^ 12345 out of the loop
+    assert "wmul" in ir and "wadd" in ir  # the masks prove h * 31 + ... cannot overflow
+    assert "imul" not in ir and "iadd" not in ir
+
+
+def test_signatures_and_py_func():
+    f = jit(scale)
+    assert f.signatures == []
+    f(1, 2)
+    f(1.5, 2.5)
+    f(True, 3)
+    assert f.signatures == ["int64(int64, int64)", "float64(float64, float64)",
+                            "int64(bool, int64)"]
+    assert f.py_func is scale
+    assert f.__name__ == "scale" and f.__doc__ == scale.__doc__
+
+
+def test_asm_lists_source_lines_and_instructions():
+    gcd(1, 1)
+    text = gcd.asm()
+    assert "; kernel entry" in text
+    assert "; line " in text and "a, b = b, a % b" in text
+    assert "idiv" in text  # the disassembler names the instructions
+
+
+def test_explicit_signature_compiles_eagerly():
+    f = jit("float64(float64, int64)")(scale)
+    assert f.signatures == ["float64(float64, int64)"]
+    assert "i2f" in f.ir()
+    assert f(1.5, 4) == 6.0
+
+
+def scale(x, n):
+    """x times n."""
+    return x * n
+
+
+def annotated(x: float, n: int) -> float:
+    return x * n
+
+
+def test_annotations_compile_eagerly():
+    f = jit(annotated)
+    assert f.signatures == ["float64(float64, int64)"]
+    assert f(2.0, 3) == 6.0
+
+
+def test_cli_run_prints_result_ir_and_asm(tmp_path, capsys):
+    source = tmp_path / "kernels.py"
+    source.write_text(textwrap.dedent("""\
+        def gcd(a, b):
+            while b != 0:
+                a, b = b, a % b
+            return a
+
+        def bad(x):
+            return [x]
+        """))
+    assert main(["run", str(source), "gcd", "12", "18"]) == 0
+    assert capsys.readouterr().out == "6\n"
+    assert main(["run", str(source), "gcd", "12", "18", "--ir", "--asm"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("function gcd(a: int, b: int) -> int\n") and out.endswith("\n6\n")
+    assert "; line 3: a, b = b, a % b" in out
+
+
+def test_cli_run_errors(tmp_path, capsys):
+    source = tmp_path / "kernels.py"
+    source.write_text("def bad(x):\n    return [x]\n\ndef div(a, b):\n    return a // b\n")
+    assert main(["run", str(source), "bad", "1"]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith(f"CompileError: {source}:2:12: a list display is not supported")
+    assert main(["run", str(source), "div", "1", "0"]) == 1
+    assert capsys.readouterr().err == \
+        "ZeroDivisionError: integer division or modulo by zero\n"
+    assert main(["run", str(source), "div", "1", "'x'"]) == 2
+    assert "is not an int, float or bool literal" in capsys.readouterr().err
+    assert main(["run", str(source), "nothing"]) == 2
+    assert "defines no function 'nothing'" in capsys.readouterr().err
+    assert main(["run", str(tmp_path / "missing.py"), "f"]) == 2
+    assert "cannot read" in capsys.readouterr().err
