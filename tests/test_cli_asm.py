@@ -116,3 +116,19 @@ def test_hex_and_output_together_is_a_usage_error(capsys, source):
         main(["asm", "--hex", "-o", "x.bin", str(source)])
     assert exit_info.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_listing_of_the_whole_corpus_pairs_every_line():
+    """Each corpus line gets exactly the bytes it assembles to on its own."""
+    from minijit.cli.asm import owned_size, statement
+    from minijit.x86 import assemble
+    from minijit.x86.corpus import corpus
+
+    lines = corpus(avx512=True)
+    code = assemble("\n".join(lines))
+    offset = 0
+    for line in lines:
+        size = owned_size(statement(line), code, offset, 0)
+        assert code[offset:offset + size] == assemble(line), line
+        offset += size
+    assert offset == len(code)
