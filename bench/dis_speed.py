@@ -16,6 +16,7 @@ instructions); each number is the median of ``repeat`` runs decoding all of it:
 from __future__ import annotations
 
 import argparse
+import gc
 import statistics
 import time
 from collections.abc import Callable
@@ -35,6 +36,7 @@ def _median_rate(work: Callable[[], object], count: int, repeat: int) -> float:
     work()   # warm up: opcode maps built, caches filled
     times = []
     for _ in range(repeat):
+        gc.collect()   # each run starts without the previous runs' garbage
         start = time.perf_counter()
         work()
         times.append(time.perf_counter() - start)
