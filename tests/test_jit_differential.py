@@ -21,10 +21,12 @@ from __future__ import annotations
 import linecache
 import math
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minijit import jit
+from minijit.compiler import driver
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 INT_CONSTS = [0, 1, -1, 2, 3, 7, -5, 100, 1 << 31, 1 << 62, INT64_MAX, INT64_MIN]
@@ -240,6 +242,14 @@ def _same(want, got) -> bool:
 
 
 _counter = [0]
+
+
+@pytest.fixture(autouse=True, scope="module")
+def verify_every_pass():
+    """The IR verifier runs between passes for every random program."""
+    driver.CHECK = True
+    yield
+    driver.CHECK = False
 
 
 @settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))

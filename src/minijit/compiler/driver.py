@@ -16,7 +16,10 @@ from minijit.compiler.passes import optimize
 from minijit.compiler.regalloc import allocate, split_critical_edges
 from minijit.compiler.source import parse_function
 
-__all__ = ["Compiled", "compile_function"]
+__all__ = ["Compiled", "compile_function", "CHECK"]
+
+#: run the IR verifier after every pass (the test suite turns this on)
+CHECK = False
 
 
 class Compiled:
@@ -56,7 +59,7 @@ def compile_function(pyfunc, arg_types: tuple[int, ...], key: object, pending, r
     a called global into a ``CallTarget`` or None."""
     fdef, source = parse_function(pyfunc)
     f = build(pyfunc, fdef, source, arg_types, pending, resolve)
-    optimize(f, check=check)
+    optimize(f, check=check or CHECK)
     ir_text = f.ir()
     split_critical_edges(f)
     fused = fused_compares(f)

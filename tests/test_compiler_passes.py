@@ -1,0 +1,143 @@
+"""The compiler's middle: IR construction, each pass, the verifier, and the pipeline.
+
+Functions are built straight from source with the front end, so each pass can be
+watched alone; results are checked by running the compiled function against CPython.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from minijit import jit
+from minijit.compiler import driver
+from minijit.compiler.frontend import build
+from minijit.compiler.ir import FLOAT, INT, VOID, Op
+from minijit.compiler.passes import PIPELINE, copyprop, dce, optimize
+from minijit.compiler.source import parse_function
+from minijit.compiler.verify import verify
+
+
+@pytest.fixture(autouse=True)
+def check_ir(monkeypatch):
+    monkeypatch.setattr(driver, "CHECK", True)
+
+
+class Pending:
+    def __init__(self) -> None:
+        self.ret_type = None
+        self.declared = False
+
+
+def ir_of(func, *types):
+    fdef, source = parse_function(func)
+    f = build(func, fdef, source, types, Pending(), lambda *a: None)
+    verify(f)
+    return f
+
+
+def ops(f) -> list[str]:
+    return [f.ins[r].op.name for b in f.blocks for r in b.ins]
+
+
+def constants(x):
+    a = 2 + 3 * 4
+    b = a // 5 - (7 % -3) + 2**10
+    c = 1.5 * 2.0 + a
+    return x + a + b if c > 0 else x
+
+
+def test_fold_computes_constants_with_cpython_arithmetic():
+    f = ir_of(constants, INT)
+    optimize(f, check=True)
+    # (x + a) + b: no reassociation, since each checked add may overflow on its own
+    assert [op for op in ops(f) if op != "JMP"] == ["PARAM", "IADD", "IADD", "RET"]
+    adds = [f.ins[r] for b in f.blocks for r in b.ins if f.ins[r].op == Op.IADD]
+    assert [f.const_value(i.args[1]) for i in adds] == [14, 14 // 5 - (7 % -3) + 2**10]
+
+
+def divides_by_zero(x):
+    y = 1 // 0
+    return x
+
+
+def test_fold_leaves_what_raises_for_run_time():
+    f = ir_of(divides_by_zero, INT)
+    optimize(f, check=True)
+    assert "IFLOORDIV" in ops(f)  # dead, but it raises: kept
+    with pytest.raises(ZeroDivisionError, match="integer division or modulo by zero"):
+        jit(divides_by_zero)(1)
+
+
+def unused(x, y):
+    a = x & y
+    b = x * y
+    return x
+
+
+def test_dce_removes_pure_keeps_checked():
+    f = ir_of(unused, INT, INT)
+    dce.run(f)
+    assert "IAND" not in ops(f) and "IMUL" in ops(f)
+
+
+def loop_reads(n, k):
+    total = 0
+    for i in range(n):
+        total += k
+    return total
+
+
+def test_copyprop_removes_phis_of_unchanged_variables():
+    f = ir_of(loop_reads, INT, INT)
+    phis_before = ops(f).count("PHI")
+    copyprop.run(f)
+    verify(f, "copyprop")
+    assert ops(f).count("PHI") < phis_before
+    assert ops(f).count("PHI") == 3  # i, total in the loop; total after it
+
+
+def invariant(n, x):
+    s = 0.0
+    for i in range(n):
+        s += x * 2.0 + float(i)
+    return s
+
+
+def test_licm_hoists_pure_invariants_to_the_preheader():
+    f = ir_of(invariant, INT, FLOAT)
+    optimize(f, check=True)
+    header, pre, _, _ = f.loops[0]
+    assert any(f.ins[r].op == Op.FMUL for r in f.blocks[pre].ins)
+    assert not any(f.ins[r].op == Op.FMUL for r in f.blocks[header].ins)
+    g = jit(invariant)
+    assert g(5, 1.25) == invariant(5, 1.25)
+
+
+def test_verifier_rejects_broken_ir():
+    f = ir_of(loop_reads, INT, INT)
+    phi = next(r for b in f.blocks for r in b.ins if f.ins[r].op == Op.PHI)
+    f.ins[phi].args = f.ins[phi].args[:1]
+    with pytest.raises(AssertionError, match="operands, 2 predecessors"):
+        verify(f, "test")
+    g = ir_of(constants, INT)
+    g.blocks[0].ins.pop()  # the terminator
+    with pytest.raises(AssertionError, match="IR invalid after test: .*terminator misplaced"):
+        verify(g, "test")
+    h = ir_of(unused, INT, INT)
+    h.blocks[0].ins.remove(next(r for r in h.blocks[0].ins if h.ins[r].op == Op.IAND))
+    h.ins[-1].args = (h.ins[-1].args[0],)
+    with pytest.raises(AssertionError, match="uses unplaced"):
+        h.ins.append(h.ins[-1])
+        ret = h.blocks[0].ins[-1]
+        h.ins[ret].args = (len(h.ins) + 5,)
+        verify(h, "test")
+
+
+def test_pipeline_is_one_list_and_every_pass_verifies():
+    names = [name for name, _ in PIPELINE]
+    assert {"fold", "copyprop", "dce", "checks", "licm"} <= set(names)
+    for func, types in ((constants, (INT,)), (loop_reads, (INT, INT)),
+                        (invariant, (INT, FLOAT))):
+        f = ir_of(func, *types)
+        optimize(f, check=True)
+        assert f.ret_type in (INT, FLOAT) and f.ret_type != VOID
