@@ -13,6 +13,7 @@ and a sentence.
 
 from __future__ import annotations
 
+import textwrap
 from collections.abc import Callable
 from typing import NamedTuple
 
@@ -21,6 +22,10 @@ from minijit.x86.decoder import (_GPR64, _HIGH8, FIXED, IMM, IS4, OPREG, REG, RE
 from minijit.x86.registers import REGISTERS
 
 __all__ = ["Field", "Explanation", "explain", "explain_bytes"]
+
+
+#: where explanation lines wrap
+LINE_WIDTH = 88
 
 
 class Field(NamedTuple):
@@ -43,10 +48,14 @@ class Explanation(NamedTuple):
         out = [ins.text, ins.bytes.hex(" "), "",
                f"form: {form.signature()}  ({form.encoding})", ""]
         width = max(len(f.bytes.hex(" ")) for f in self.fields)
+        indent = " " * (width + 15)
         for field in self.fields:
             out.append(f"  {field.bytes.hex(' '):<{width}}  {field.name:<8} {field.value}")
-            out.extend(f"  {'':<{width}}  {'':<8}   {line}" for line in field.meaning)
-        out.extend(f"note: {note}" for note in self.notes)
+            for line in field.meaning:
+                out.extend(textwrap.wrap(line, LINE_WIDTH, initial_indent=indent,
+                                         subsequent_indent=indent + "  "))
+        for note in self.notes:
+            out.extend(textwrap.wrap(f"note: {note}", LINE_WIDTH, subsequent_indent="      "))
         return out
 
 
@@ -183,6 +192,8 @@ def _evex_field(ins: Instruction, parts: Layout, code: bytes) -> Field:
         meaning.append(f"disp8*N: the disp8 is scaled by {ins.pattern.mem_bytes}, "
                        "the memory operand's size")
     meaning.extend(_rex_meaning(ins, w, r, x, b))
+    if r2:
+        meaning.append("R'=1: ModRM.reg + 16")
     return Field(parts.vex, bytes(code), "EVEX", value, meaning)
 
 
