@@ -53,9 +53,11 @@ class Explanation(NamedTuple):
             out.append(f"  {field.bytes.hex(' '):<{width}}  {field.name:<8} {field.value}")
             for line in field.meaning:
                 out.extend(textwrap.wrap(line, LINE_WIDTH, initial_indent=indent,
+                                         break_on_hyphens=False,
                                          subsequent_indent=indent + "  "))
         for note in self.notes:
-            out.extend(textwrap.wrap(f"note: {note}", LINE_WIDTH, subsequent_indent="      "))
+            out.extend(textwrap.wrap(f"note: {note}", LINE_WIDTH, subsequent_indent="      ",
+                                     break_on_hyphens=False))
         return out
 
 
