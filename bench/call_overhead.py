@@ -5,6 +5,9 @@ One two-int add, called 1,000,000 times in one loop, through:
 - a minijit entry (``minijit.native.entry.make_entry``): METH_FASTCALL machine
   code that checks types, unboxes, calls the kernel, boxes;
 - ``operator.add``, the builtin every other row is compared with;
+- a jit-style object: an instance of a class made by
+  ``minijit.native.callable.callable_type``, with attributes and methods, whose
+  own vectorcall pointer is the same machine code (vectorcall convention);
 - a Python ``def``;
 - ctypes ``CFUNCTYPE`` around the same add in machine code (the plain C
   convention, ``int64 add(int64, int64)``, so ctypes converts the result);
@@ -30,6 +33,7 @@ import time
 from collections.abc import Callable
 
 from minijit.memory import allocate
+from minijit.native.callable import callable_class, install_entry
 from minijit.native.entry import Specialisation, make_entry
 from minijit.x86 import Assembler, eax, qword, rax, rdi, rdx, rsi
 
@@ -62,6 +66,26 @@ def _entry() -> Callable:
     return make_entry([_kernel()], _unsupported, "add")
 
 
+@callable_class
+class JitStyle:
+    """What ``@jit`` hands out: attributes, methods, and calls that enter machine code."""
+
+    def __init__(self) -> None:
+        self.signatures = ["int64(int64, int64)"]
+
+    def __call__(self, *args: object, **kwargs: object) -> object:
+        return _unsupported(*args, **kwargs)
+
+    def asm(self) -> str:
+        return "..."
+
+
+def _jit_style() -> Callable:
+    add = JitStyle()
+    install_entry(add, [_kernel()])
+    return add
+
+
 def _python_def() -> Callable:
     def add(a: int, b: int) -> int:
         return a + b
@@ -91,6 +115,7 @@ def _numba() -> Callable:
 CALLABLES: list[tuple[str, Callable[[], Callable]]] = [
     ("minijit entry (METH_FASTCALL machine code)", _entry),
     (BASELINE, lambda: operator.add),
+    ("jit-style object (vectorcall machine code)", _jit_style),
     ("Python def", _python_def),
     ("ctypes CFUNCTYPE (same add, machine code)", _ctypes),
     ("Numba njit", _numba),

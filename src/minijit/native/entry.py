@@ -482,11 +482,15 @@ class Entry(ModuleType):
         self._callee = _forwarder(fallback) if needs_function else fallback
         self._name = ctypes.create_string_buffer(name.encode())
         self._doc = None if doc is None else ctypes.create_string_buffer(doc.encode())
-        self.method = None if vectorcall else capi.PyMethodDef(
-            ml_name=ctypes.addressof(self._name),
-            ml_meth=None,
-            ml_flags=capi.METH_FASTCALL | capi.METH_KEYWORDS,
-            ml_doc=None if self._doc is None else ctypes.addressof(self._doc),
+        self.method = (
+            None
+            if vectorcall
+            else capi.PyMethodDef(
+                ml_name=ctypes.addressof(self._name),
+                ml_meth=None,
+                ml_flags=capi.METH_FASTCALL | capi.METH_KEYWORDS,
+                ml_doc=None if self._doc is None else ctypes.addressof(self._doc),
+            )
         )
         self._versions: list[_Version] = []
 
