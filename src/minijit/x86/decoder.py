@@ -33,6 +33,7 @@ names it.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from functools import lru_cache
 from typing import NamedTuple
@@ -154,6 +155,15 @@ _SIZE_PTR = {8: "BYTE PTR ", 16: "WORD PTR ", 32: "DWORD PTR ", 64: "QWORD PTR "
              512: "ZMMWORD PTR "}
 
 
+_SIZED_MEMORY = re.compile(r"m(\d+)")
+
+
+def _memory_bits(kind: str) -> int:
+    """The access size of a memory kind: 64 for ``m64``, 0 for ``m`` (any size)."""
+    sized = _SIZED_MEMORY.match(kind)
+    return int(sized.group(1)) if sized else 0
+
+
 def _register_names() -> dict[str, tuple[str, ...]]:
     """kind -> register names by number (byte registers 4-7 as spl..dil: REX present)."""
     by_kind: dict[str, dict[int, str]] = {}
@@ -226,8 +236,8 @@ class Pattern:
         # scaled by the memory operand's size, or by the element size when broadcasting
         self.masked = self.evex and form.masked
         self.zeroing = self.evex and form.zeroing
-        self.mem_bytes = max((int(k[1:]) // 8 for k in rm_kinds if k[0] == "m" and k[1:]),
-                             default=1)
+        self.mem_bytes = max((_memory_bits(k) // 8 for k in rm_kinds if k[0] == "m"),
+                             default=0) or 1
         self.bcst_bytes = form.bcst // 8 if self.evex else 0
         #: indexed by "ModRM.mod is 11b": whether a memory / a register rm is accepted
         self.mod = (has_mem or not rm_kinds, has_reg or not rm_kinds)
@@ -242,7 +252,7 @@ class Pattern:
         kinds = form.kinds[i]
         register = next((k for k in kinds if k[0] not in "mb" and k not in ("imm", "rel")), "")
         memory = next((k for k in kinds if k[0] == "m"), "")
-        ptr = _SIZE_PTR.get(int(memory[1:]), "") if memory[1:] else ""
+        ptr = _SIZE_PTR.get(_memory_bits(memory), "")
         size = form.rel_size if role == REL else form.imm_size if role == IMM else 0
         return Operand(role, _NAMES.get(register, ()), ptr, size, form.fixed[i] or "",
                        role == IMM and form.sext)
