@@ -215,3 +215,38 @@ def write_golden() -> None:
     assert not errors
     with open(GOLDEN, "w") as f:
         f.writelines(f"{line}\t{e.hex()}\n" for line, e in zip(lines, expected))
+
+
+# --- random programs of branches: relaxation matches GNU as -----------------------------------
+
+def _gnu_as_program(lines: list[str]) -> bytes:
+    with tempfile.TemporaryDirectory() as tmp:
+        src = os.path.join(tmp, "p.s")
+        with open(src, "w") as f:
+            f.write(".intel_syntax noprefix\n" + "\n".join(lines) + "\n")
+        subprocess.run(["as", "--64", "-o", src + ".o", src], check=True, capture_output=True)
+        subprocess.run(["objcopy", "-O", "binary", "-j", ".text", src + ".o", src + ".bin"],
+                       check=True)
+        with open(src + ".bin", "rb") as f:
+            return f.read()
+
+
+BRANCHES = ["jmp", "je", "jne", "jl", "jae", "jg", "js", "call"]
+item = st.one_of(
+    st.builds(lambda b, t: f"{b} L{t}", st.sampled_from(BRANCHES), st.integers(0, 5)),
+    st.builds(lambda n: ".byte " + ", ".join(["0x90"] * n), st.integers(1, 130)),
+    st.builds(lambda k: f".p2align {k}", st.integers(1, 6)),
+    st.sampled_from(["add rax, rcx", "ret", "movsd xmm0, qword ptr [rip + L3]"]),
+)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(st.lists(item, min_size=1, max_size=60), st.permutations(range(6)),
+       st.lists(st.integers(0, 30), min_size=6, max_size=6))
+def test_random_branch_programs_match_gnu_as(items, order, places):
+    """Labels L0-L5 scattered among branches, fillers and alignment: same bytes, so the
+    relaxation (which branches stay rel8) is GNU as's, alignment included."""
+    lines = list(items)
+    for label, place in sorted(zip(order, places), key=lambda p: -p[1]):
+        lines.insert(min(place, len(lines)), f"L{label}:")
+    assert assemble("\n".join(lines)).hex() == _gnu_as_program(lines).hex()

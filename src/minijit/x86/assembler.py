@@ -13,10 +13,9 @@ that bytearray:
 - ``Absolute``: a ``dq`` of a label, patched with the load address (``assemble(address)``)
   plus the label's offset (jump tables, pointers to constants).
 
-``assemble()`` lays the code out like GNU as relaxes branches: every branch that
-has a rel8 form starts short; each pass computes label addresses and grows the
-branches whose target is out of rel8 reach to rel32, until nothing changes (sizes
-only grow, so this ends).  Then the pieces are joined and fixups patched.
+``assemble()`` lays the code out as GNU as relaxes branches (see ``_relax``): every
+branch that has a rel8 form starts short and grows to rel32 when its target is out
+of reach, until nothing changes.  Then the pieces are joined and fixups patched.
 
 Speed: each mnemonic method keeps a cache from operand tuples (registers, integers,
 memory operands by value) to their bytes, so a repeated ``add(rax, rcx)`` or
@@ -29,6 +28,7 @@ from __future__ import annotations
 
 import keyword
 import struct
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
 from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, choose
@@ -277,21 +277,7 @@ class Assembler:
             if type(item) in (Branch, Fixup, Absolute) and not item.label.bound:
                 raise _item_error(item, f"label {item.label.name!r} is used but never bound "
                                         "(undefined label)")
-        while True:
-            offsets, places = _layout(items)
-            grew = False
-            for item, place in zip(items, places):
-                if type(item) is Branch and not item.long:
-                    disp = offsets[item.label] - (place + len(item.short) + 1)
-                    if not -128 <= disp <= 127:
-                        if item.near is None:
-                            raise _item_error(item, f"{item.text}: label out of rel8 range "
-                                                    f"({disp} bytes) and "
-                                                    f"{item.text.split()[0]} has no rel32 form")
-                        item.long = True
-                        grew = True
-            if not grew:
-                break
+        offsets, places = _relax(items)
         out = bytearray()
         start = 0
         fixups = []
@@ -361,6 +347,73 @@ def _layout(items: list) -> tuple[dict, list]:
         elif kind is Align:
             shift += -place % item.boundary
     return offsets, places
+
+
+def _relax(items: list) -> tuple[dict, list]:
+    """Grow short branches to rel32 until all reach, as GNU as's relax_segment does.
+
+    Each pass walks the code in order: a branch sees the new positions of what is
+    before it, and for a target ahead the previous pass's position plus the growth so
+    far (the *stretch*) when no alignment lies in between (see ``_estimate``).  Sizes
+    only grow, so this ends; a last check on the final layout catches a branch that an
+    estimate let stay short.
+    """
+    binds = {item.label: i for i, item in enumerate(items) if type(item) is Bind}
+    aligns = [i for i, item in enumerate(items) if type(item) is Align]
+    prev_offsets, prev_places = _layout(items)
+    while True:
+        grew = False
+        offsets: dict[Label, int] = {}
+        places = []
+        shift = 0
+        for i, item in enumerate(items):
+            place = item.pos + shift
+            places.append(place)
+            kind = type(item)
+            if kind is Bind:
+                offsets[item.label] = place
+            elif kind is Branch:
+                if not item.long:
+                    j = binds[item.label]
+                    if j < i:
+                        target = offsets[item.label]
+                    else:
+                        target = _estimate(place - prev_places[i], prev_offsets[item.label],
+                                           place, aligns, i, j)
+                    if target is not None and \
+                            not -128 <= target - (place + len(item.short) + 1) <= 127:
+                        _grow(item, target - (place + len(item.short) + 1))
+                        grew = True
+                shift += len(item.near) + 4 if item.long else len(item.short) + 1
+            elif kind is Align:
+                shift += -place % item.boundary
+        if not grew:
+            for item, place in zip(items, places):
+                if type(item) is Branch and not item.long:
+                    disp = offsets[item.label] - (place + len(item.short) + 1)
+                    if not -128 <= disp <= 127:
+                        _grow(item, disp)
+                        grew = True
+            if not grew:
+                return offsets, places
+        prev_offsets, prev_places = offsets, places
+
+
+def _estimate(stretch: int, old_target: int, place: int, aligns: list[int], start: int,
+              end: int) -> int | None:
+    """GNU as's estimate of a forward target: its previous position moved by the
+    growth so far (``stretch``), unless an alignment in between may absorb a positive
+    stretch; None when that leaves the target behind the branch (no growth now)."""
+    if stretch < 0 or bisect_right(aligns, start) == bisect_left(aligns, end):
+        return old_target + stretch
+    return None if old_target < place else old_target
+
+
+def _grow(item: Branch, disp: int) -> None:
+    if item.near is None:
+        raise _item_error(item, f"{item.text}: label out of rel8 range ({disp} bytes) and "
+                                f"{item.text.split()[0]} has no rel32 form")
+    item.long = True
 
 
 def _condition(cond: str) -> str:
