@@ -26,6 +26,8 @@ import functools
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
 from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
 from minijit.memory import allocate
+from minijit.native.callable import callable_class, install_entry
+from minijit.native.entry import Specialisation
 from minijit.native.status import exception_for
 
 __all__ = ["jit", "Dispatcher", "make_entry", "TYPE_NAMES"]
@@ -95,9 +97,14 @@ def _arg_type(value: object) -> int | None:
     return _PY_TYPES.get(type(value))
 
 
+@callable_class
 class Dispatcher:
     """A jitted function: call it like the original; inspect with ``signatures``,
-    ``ir()``, ``asm()``; the original is ``py_func``."""
+    ``ir()``, ``asm()``; the original is ``py_func``.
+
+    Calls whose argument types are exactly those of a compiled signature run its
+    kernel from machine code (the instance's own vectorcall entry, see
+    ``minijit.native.callable``); only the others come to ``__call__``."""
 
     def __init__(self, py_func, signatures: list[str] | None = None) -> None:
         if not callable(py_func) or not hasattr(py_func, "__code__"):
@@ -176,7 +183,17 @@ class Dispatcher:
         cell.value = kernel.block.address + compiled.body_offset
         kernel.entry = make_entry(kernel.block.address, types, compiled.ret_type)
         self._kernels[types] = kernel
+        self._install_entry()
         return kernel
+
+    def _install_entry(self) -> None:
+        """Point this object's machine-code entry at every compiled kernel."""
+        install_entry(self, [
+            Specialisation(tuple(TYPE_NAMES[t] for t in k.types),
+                           "none" if k.compiled.ret_type == VOID
+                           else TYPE_NAMES[k.compiled.ret_type],
+                           k.block.address, k.block)
+            for k in self._kernels.values()])
 
     def _target(self, types: tuple[int, ...], node) -> CallTarget:
         name = self.py_func.__name__
