@@ -82,6 +82,7 @@ class CodeGen:
         self.self_key = self_key
         self.a = x86.Assembler()
         self.labels = {b.id: self.a.label() for b in alloc.order}
+        self.target = {b.id: self.forward(b.id) for b in alloc.order}
         self.stubs: dict[int, x86.Label] = {}
         self.pool: dict[bytes, x86.Label] = {}
         self.slow: list = []
@@ -94,6 +95,22 @@ class CodeGen:
         if (8 + 8 * saved + frame) % 16:
             frame += 8
         self.frame = frame
+
+    def forward(self, block: int) -> int:
+        """Where a jump to ``block`` may go instead: past blocks that only jump on
+        (with no phi moves on the way)."""
+        seen = set()
+        while block not in seen:
+            seen.add(block)
+            b = self.f.blocks[block]
+            last = self.f.ins[b.ins[-1]]
+            if len(b.ins) != 1 or last.op != Op.JMP:
+                break
+            first = self.f.blocks[last.aux].ins[0]
+            if self.f.ins[first].op == Op.PHI:
+                break
+            block = last.aux
+        return block
 
     # -- operands --------------------------------------------------------------------------
     def mem(self, loc: int) -> x86.Mem:
@@ -242,7 +259,7 @@ class CodeGen:
         order = self.alloc.order
         for i, block in enumerate(order):
             self.a.bind(self.labels[block.id])
-            nxt = order[i + 1].id if i + 1 < len(order) else None
+            nxt = self.target[order[i + 1].id] if i + 1 < len(order) else None
             for ref in block.ins:
                 ins = self.f.ins[ref]
                 if ins.op in (Op.PARAM, Op.PHI) or ref in self.fused:
@@ -349,11 +366,12 @@ class CodeGen:
             if ref in self.loc:
                 pairs.append((self.loc[ref], ins.args[index]))
         self.parallel_move(self.value_moves(pairs))
+        dst = self.target[dst]
         if dst != nxt:
             self.a.jmp(self.labels[dst])
 
     def branch(self, ins, nxt: int | None) -> None:
-        then, else_ = ins.aux
+        then, else_ = (self.target[b] for b in ins.aux)
         cond = ins.args[0]
         if cond < 0:  # decided at compile time
             target = then if self.f.const_value(cond) else else_
@@ -480,6 +498,8 @@ class CodeGen:
     # -- integer arithmetic ----------------------------------------------------------------
     def binary(self, ref: int, ins, emit, commutative: bool) -> None:
         left, right = ins.args
+        if left < 0 and commutative:  # the constant goes where an immediate can be
+            left, right = right, left
         d = self.dest(ref, rax)
         if self.aliases(d, right) and not (left >= 0 and self.aliases(d, left)):
             if commutative:
@@ -506,8 +526,21 @@ class CodeGen:
                     False)
 
     def op_imul(self, ref, ins) -> None:
+        if self.imul_immediate(ref, ins):
+            self.a.jcc("o", self.stub(INT_OVERFLOW))
+            return
         self.binary(ref, ins, lambda d, s: (self.imul(d, s), self.checked(INT_OVERFLOW)()),
                     True)
+
+    def imul_immediate(self, ref, ins) -> bool:
+        """d = x * imm32 in one three-operand imul; False when the form does not apply."""
+        x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+        if x < 0 or c >= 0 or not _fits32(self.ival(c)):
+            return False
+        d = self.dest(ref, rax)
+        self.a.imul(d, self.operand(x), self.ival(c))
+        self.store(ref, d)
+        return True
 
     def imul(self, d, s) -> None:
         if isinstance(s, int):
@@ -534,7 +567,8 @@ class CodeGen:
         self.binary(ref, ins, lambda d, s: self.a.sub(d, s), False)
 
     def op_wmul(self, ref, ins) -> None:
-        self.binary(ref, ins, self.imul, True)
+        if not self.imul_immediate(ref, ins):
+            self.binary(ref, ins, self.imul, True)
 
     def op_iand(self, ref, ins) -> None:
         self.binary(ref, ins, self.logic(self.a.and_), True)
@@ -685,6 +719,9 @@ class CodeGen:
         done, big = a.label(), a.label()
         if count < 0 and self.ival(count) < 0:
             a.jmp(self.stub(NEG_SHIFT))
+            return
+        if count < 0 and not left_shift:  # x >> k: one sar (k >= 64 fills with the sign)
+            self.unary(ref, ins, lambda d: a.sar(d, min(self.ival(count), 63)))
             return
         self.load(rcx, count)
         self.load(rax, value)

@@ -1,7 +1,7 @@
 """libm by address: the math functions compiled code calls, found without a C compiler.
 
-``ctypes`` looks each symbol up in the process (CPython links libm) or in the
-math library it names; compiled code calls the address.  ``CAN_OVERFLOW``
+``ctypes`` looks each symbol up in the process (CPython links libm) or in
+``libm.so.6``; compiled code calls the address.  ``CAN_OVERFLOW``
 mirrors CPython's mathmodule: a function whose infinite result from finite
 arguments is a range error (OverflowError) rather than a domain error
 (ValueError).
@@ -10,7 +10,6 @@ arguments is a range error (OverflowError) rather than a domain error
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 
 __all__ = ["address", "CAN_OVERFLOW", "UNCHECKED"]
 
@@ -22,11 +21,12 @@ _cache: dict[str, int] = {}
 
 
 def _libs() -> list:
-    if not _libraries:
-        _libraries.append(ctypes.CDLL(None))
-        name = ctypes.util.find_library("m")
-        if name:
-            _libraries.append(ctypes.CDLL(name))
+    if not _libraries:  # CPython links libm; the soname is the fallback (no ctypes.util:
+        _libraries.append(ctypes.CDLL(None))  # it starts a subprocess)
+        try:
+            _libraries.append(ctypes.CDLL("libm.so.6"))
+        except OSError:
+            pass
     return _libraries
 
 

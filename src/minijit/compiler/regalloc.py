@@ -133,12 +133,13 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
     for b in order:
         for ref in b.ins:
             ins = f.ins[ref]
-            if ins.op != Op.PHI:
-                break
-            for a in ins.args:
-                if a >= 0:
-                    hints.setdefault(a, ref)
-                    hints.setdefault(ref, a)
+            if ins.op == Op.PHI:
+                for a in ins.args:
+                    if a >= 0:
+                        hints.setdefault(a, ref)
+                        hints.setdefault(ref, a)
+            elif ins.args and ins.args[0] >= 0 and ins.op not in CALL_OPS:
+                hints.setdefault(ref, ins.args[0])  # two-address: d = a op b, d in a's reg
     _linear_scan(f, alloc, start, end, calls, hints)
     return alloc
 
@@ -163,7 +164,7 @@ def _linear_scan(f, alloc, start, end, calls, hints) -> None:
 
     for value in sorted(start, key=lambda v: (start[v], v)):
         lo, hi = start[value], end[value]
-        for item in [a for a in active if a[0] < lo]:
+        for item in [a for a in active if a[0] <= lo]:
             active.remove(item)
             reg = loc[item[1]]
             (free_float if reg >= 16 else free_int).append(reg)

@@ -8,7 +8,8 @@ phi operands go with it; ``dce`` then removes unreachable blocks).
 CPython's own answer, so folding can never disagree with the interpreter: when
 CPython raises (division by zero, a math domain error) or the result leaves
 int64, the instruction is left alone and raises at run time, where CPython
-would.  ``IDENTITY`` lists the operand that makes an op a no-op (``x + 0``).
+would.  ``IDENTITY`` lists the operand that makes an op a no-op (``x + 0``);
+floor division and modulo by a power of two become a shift and a mask.
 """
 
 from __future__ import annotations
@@ -111,6 +112,25 @@ def _fold_one(f: Function, ref: int) -> int | None:
     return None
 
 
+def _power_of_two(f: Function, ref: int) -> int | None:
+    """k when ``ref`` is the constant 2**k (k >= 1), else None."""
+    if ref >= 0 or f.consts[~ref][0] != INT:
+        return None
+    v = f.const_value(ref)
+    return v.bit_length() - 1 if v > 1 and v & (v - 1) == 0 else None
+
+
+def _strength(f: Function, ins) -> None:
+    """Python's floor division and modulo by 2**k are exactly an arithmetic shift and a
+    mask, for every sign: x // 8 == x >> 3 and x % 8 == x & 7."""
+    if ins.op in (Op.IFLOORDIV, Op.IMOD):
+        k = _power_of_two(f, ins.args[1])
+        if k is not None:
+            x = ins.args[0]
+            ins.op, ins.args = ((Op.ISHR, (x, f.const(INT, k))) if ins.op == Op.IFLOORDIV
+                                else (Op.IAND, (x, f.const(INT, (1 << k) - 1))))
+
+
 def drop_edge(f: Function, src: int, dst: int) -> None:
     """Forget the CFG edge src -> dst: its predecessor entry and its phi operands."""
     block = f.blocks[dst]
@@ -141,6 +161,7 @@ def run(f: Function) -> None:
                 elif ins.op == Op.CHECK and ins.args[0] < 0 and not f.const_value(ins.args[0]):
                     mapping[ref] = ref  # mark for removal; nothing uses a CHECK
                     continue
+                _strength(f, ins)
                 folded = _fold_one(f, ref)
                 if folded is not None:
                     mapping[ref] = folded
