@@ -31,7 +31,7 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from minijit.x86.encoder import INDEX, MNEMONIC_ALIASES, canonical, choose
+from minijit.x86.encoder import DIRECT, INDEX, MNEMONIC_ALIASES, canonical, choose, encode
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import Label, Mem
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
@@ -433,22 +433,37 @@ REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
 
 
 def _make_method(mnemonic: str):
-    """The builder method for ``mnemonic``: a cache hit, else the slow path.
+    """The builder method for ``mnemonic``.
 
-    The cache maps operand tuples (registers, integers, memory operands compare by
-    value) to bytes; branches and label references are never cached.
+    1. The cache maps operand tuples (registers, integers, memory operands compare by
+       value) to bytes; branches and label references are never cached.
+    2. Operand kinds that decide the form alone (``encoder.DIRECT``) go straight to
+       ``encode``.
+    3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
+       GNU as's rewrites, branches, labels, and every error message.
     """
     cache: dict[tuple, bytes] = {}
     CACHES.append(cache)
     name = canonical(mnemonic)
     table = INDEX[name]
+    direct = DIRECT.get(name, {})
 
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
         if code is None:
-            code = self._encode(name, ops, cache, table)
-            if code is None:
-                return
+            try:
+                form, mem = direct[tuple([op.sel if type(op) is not int else "imm"
+                                          for op in ops])]
+                if mem >= 0 and ops[mem].label is not None:
+                    raise KeyError
+                code = encode(form, ops)
+            except (KeyError, AttributeError, AsmError):
+                code = self._encode(name, ops, cache, table)
+                if code is None:
+                    return
+            else:
+                if len(cache) < CACHE_LIMIT:
+                    cache[ops] = code
         self._buf += code
 
     method.__name__ = method.__qualname__ = _method_name(mnemonic)

@@ -24,6 +24,7 @@ from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
 from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms
 
 __all__ = [
+    "DIRECT",
     "INDEX",
     "canonical",
     "choose",
@@ -100,6 +101,35 @@ def _build_index() -> dict[str, dict[tuple, object]]:
 
 
 INDEX: dict[str, dict[tuple, object]] = _build_index()
+
+
+def _build_direct() -> dict[str, dict[tuple, tuple[Form, int]]]:
+    """Per mnemonic, the operand kinds whose form is decided by the kinds alone.
+
+    That is: the first candidate checks nothing (no immediate, no fixed register), it
+    is not a branch, no GNU as rewrite or VEX direction swap applies.  The value is
+    the form and the index of its memory operand (-1 if none), whose label, if any,
+    sends the instruction down the general path (it needs a fixup).
+    """
+    direct: dict[str, dict[tuple, tuple[Form, int]]] = {}
+    for mnemonic, table in INDEX.items():
+        if mnemonic in ("xchg", "movq", "movd"):
+            continue
+        out = direct.setdefault(mnemonic, {})
+        for key, cands in table.items():
+            if cands is AMBIGUOUS or "imm" in key or "rel" in key:
+                continue
+            form, check = cands[0]
+            if check or (form.vex is not None and len(cands) > 1):
+                continue
+            mems = [i for i, k in enumerate(key) if k[0] in "mb"]
+            if any("{" in key[i] for i in mems):
+                continue
+            out[key] = (form, mems[0] if mems else -1)
+    return direct
+
+
+DIRECT = _build_direct()
 
 
 def kind_of(op: object) -> str:
