@@ -437,8 +437,8 @@ def _make_method(mnemonic: str):
 
     1. The cache maps operand tuples (registers, integers, memory operands compare by
        value) to bytes; branches and label references are never cached.
-    2. Operand kinds that decide the form alone (``encoder.DIRECT``) go straight to
-       ``encode``.
+    2. Operand kinds listed in ``encoder.DIRECT`` give the form, or a picker that
+       checks fixed registers and immediate ranges, and go straight to ``encode``.
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
     """
@@ -452,9 +452,11 @@ def _make_method(mnemonic: str):
         code = cache.get(ops)
         if code is None:
             try:
-                form, mem = direct[tuple([op.sel if type(op) is not int else "imm"
-                                          for op in ops])]
-                if mem >= 0 and ops[mem].label is not None:
+                form, mem, pick = direct[tuple([op.sel if type(op) is not int else "imm"
+                                                for op in ops])]
+                if pick is not None:
+                    form = pick(ops)
+                if form is None or mem >= 0 and ops[mem].label is not None:
                     raise KeyError
                 code = encode(form, ops)
             except (KeyError, AttributeError, AsmError):

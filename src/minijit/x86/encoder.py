@@ -16,7 +16,7 @@ for ``minijit explain``; ``encode`` (the hot path) only concatenates them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from itertools import product
 
 from minijit.x86.errors import AsmError
@@ -37,6 +37,8 @@ __all__ = [
 ]
 
 AMBIGUOUS = "ambiguous"
+# Mnemonics with operand combinations GNU as encodes as another instruction (rewrite()).
+REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
 # Unsized memory operands these take default to this size (as in GNU as): the stack
 # and indirect branches work on 64-bit words.
 DEFAULT_MEMORY_SIZE = {"push": 64, "pop": 64, "call": 64, "jmp": 64}
@@ -103,29 +105,57 @@ def _build_index() -> dict[str, dict[tuple, object]]:
 INDEX: dict[str, dict[tuple, object]] = _build_index()
 
 
-def _build_direct() -> dict[str, dict[tuple, tuple[Form, int]]]:
-    """Per mnemonic, the operand kinds whose form is decided by the kinds alone.
+def _picker(cands: tuple) -> Callable[[Sequence[object]], Form | None]:
+    """The first of ``cands`` whose fixed registers and immediate range fit, as a
+    closure over precomputed checks (None if none fits: the general path explains)."""
+    checks = []
+    for form, _ in cands:
+        fixed = tuple((i, REGISTERS[f] if f != "1" else 1) for i, f in enumerate(form.fixed)
+                      if f is not None)
+        bits = form.size if form.sext else 0
+        checks.append((form, fixed, form.imm_i, form.imm_lo, form.imm_hi, bits))
 
-    That is: the first candidate checks nothing (no immediate, no fixed register), it
-    is not a branch, no GNU as rewrite or VEX direction swap applies.  The value is
-    the form and the index of its memory operand (-1 if none), whose label, if any,
-    sends the instruction down the general path (it needs a fixup).
+    def pick(ops: Sequence[object]) -> Form | None:
+        for form, fixed, imm_i, lo, hi, bits in checks:
+            if any(ops[i] is not want and ops[i] != want for i, want in fixed):
+                continue
+            if imm_i >= 0:
+                value = ops[imm_i]
+                if bits and (1 << (bits - 1)) <= value < (1 << bits):
+                    value -= 1 << bits  # the sign-extended immediate's own value
+                if not lo <= value <= hi:
+                    continue
+            return form
+        return None
+
+    return pick
+
+
+def _build_direct() -> dict[str, dict[tuple, tuple]]:
+    """Per mnemonic: operand kinds -> ``(form, memory operand index, picker)``.
+
+    For kinds listed here the encoder needs no selection beyond the kinds: the form
+    is fixed (``picker`` None), or ``picker(ops)`` chooses among candidates by fixed
+    register and immediate range.  Left out: branches, unsized ambiguous memory,
+    GNU as's rewrites, VEX direction swaps, masked memory.  An operand at the memory
+    index that carries a label sends the instruction down the general path (it needs
+    a fixup).
     """
-    direct: dict[str, dict[tuple, tuple[Form, int]]] = {}
+    direct: dict[str, dict[tuple, tuple]] = {}
     for mnemonic, table in INDEX.items():
-        if mnemonic in ("xchg", "movq", "movd"):
-            continue
         out = direct.setdefault(mnemonic, {})
         for key, cands in table.items():
-            if cands is AMBIGUOUS or "imm" in key or "rel" in key:
+            if cands is AMBIGUOUS or "rel" in key:
+                continue
+            if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
                 continue
             form, check = cands[0]
-            if check or (form.vex is not None and len(cands) > 1):
+            if form.vex is not None and len(cands) > 1:
                 continue
             mems = [i for i, k in enumerate(key) if k[0] in "mb"]
             if any("{" in key[i] for i in mems):
                 continue
-            out[key] = (form, mems[0] if mems else -1)
+            out[key] = (form, mems[0] if mems else -1, _picker(cands) if check else None)
     return direct
 
 
@@ -439,7 +469,6 @@ def _describe_head(head: bytes) -> tuple[str, bytes, str]:
 
 # --- choices GNU as makes -------------------------------------------------------------
 
-REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
 _R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
                                                          "si", "di")
         else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
