@@ -127,12 +127,14 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
     t = text.strip()
     if not t:
         raise AsmError("empty operand")
-    if t.endswith("}"):
-        return _decorated(t, names)
     lower = t.lower()
     result: object
     uses_label = False
-    if lower in REGISTERS:
+    if t.endswith("}"):
+        uses = names.uses if names is not None else 0
+        result = _decorated(t, names)
+        uses_label = names is not None and names.uses != uses
+    elif lower in REGISTERS:
         result = REGISTERS[lower]
     elif "[" in t or "]" in t:
         head, bracket, rest = t.partition("[")
@@ -154,7 +156,7 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
             return names.get(t)
         else:
             raise AsmError(f"cannot read operand {t!r}")
-    if not uses_label:
+    if not uses_label and len(_OPERAND_CACHE) < LINE_CACHE_LIMIT:
         _OPERAND_CACHE[text] = result
     return result
 
