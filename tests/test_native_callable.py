@@ -177,6 +177,23 @@ def test_zero_argument_super_refers_to_the_new_class():
     assert quiet().speak() == "hi" and quiet()() == 1
 
 
+def test_an_instance_made_by_object_new_refuses_calls_until_it_has_an_entry():
+    f = object.__new__(JitAdder)  # skips the class's __new__, which installs the first entry
+    with pytest.raises(TypeError, match="object does not support vectorcall"):
+        f(1, 2)
+    install_entry(f, [add_spec()])
+    assert f(1, 2) == 3
+
+
+def test_callable_type_leaves_the_super_of_other_classes_alone():
+    class Other:
+        def __call__(self):
+            return "other:" + super().__repr__()[:1]
+
+    callable_type("Made", {"__call__": Other.__call__}, "m")
+    assert Other()() == "other:<"
+
+
 def test_the_class_cannot_be_subclassed():
     with pytest.raises(TypeError, match="is not an acceptable base type"):
 

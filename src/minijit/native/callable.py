@@ -138,7 +138,6 @@ def _new_type(qualified: str) -> type:
 def _new(cls: type, *args: object, **kwargs: object) -> object:
     """``__new__`` of every callable class: an instance whose calls all go to the fallback."""
     obj = CallableBase.__new__(cls)
-    _ENTRIES.__set__(obj, [])
     install_entry(obj, ())
     return obj
 
@@ -151,14 +150,15 @@ def _functions(value: object) -> list:
     return [part for part in parts if isinstance(part, FunctionType)]
 
 
-def _rebind_class_cell(namespace: dict, cls: type) -> None:
-    """Point zero-argument ``super()`` (the ``__class__`` cell) at the new class."""
-    for value in namespace.values():
+def _rebind_class_cell(old: type, new: type) -> None:
+    """Point zero-argument ``super()`` in ``old``'s methods (their ``__class__`` cell)
+    at ``new``."""
+    for value in vars(old).values():
         for function in _functions(value):
             if "__class__" in function.__code__.co_freevars:
-                index = function.__code__.co_freevars.index("__class__")
-                function.__closure__[index].cell_contents = cls
-                return
+                cell = function.__closure__[function.__code__.co_freevars.index("__class__")]
+                if cell.cell_contents is old:
+                    cell.cell_contents = new
 
 
 def callable_type(name: str, namespace: dict, module: str) -> type:
@@ -194,14 +194,18 @@ def callable_type(name: str, namespace: dict, module: str) -> type:
                 set_name(value, cls, key)
     cls.__fallback__ = namespace["__call__"]
     cls.__new__ = staticmethod(_new)
-    _rebind_class_cell(namespace, cls)
     _TYPES.add(cls)
     return cls
 
 
 def callable_class(cls: type) -> type:
-    """Class decorator: the same class, made by ``callable_type`` from its namespace."""
-    return callable_type(cls.__name__, dict(vars(cls)), cls.__module__)
+    """Class decorator: the same class, made by ``callable_type`` from its namespace.
+
+    Zero-argument ``super()`` in its methods refers to the new class from then on.
+    """
+    new = callable_type(cls.__name__, dict(vars(cls)), cls.__module__)
+    _rebind_class_cell(cls, new)
+    return new
 
 
 def _entries(obj: object) -> list[Entry]:
@@ -209,7 +213,12 @@ def _entries(obj: object) -> list[Entry]:
         raise TypeError(
             f"{type(obj).__name__} object is not an instance of a class made by callable_type"
         )
-    return _ENTRIES.__get__(obj, type(obj))
+    try:
+        return _ENTRIES.__get__(obj, type(obj))
+    except AttributeError:  # made by object.__new__, not by the class: no entry yet
+        entries: list[Entry] = []
+        _ENTRIES.__set__(obj, entries)
+        return entries
 
 
 def _weak_fallback(obj: object) -> Callable:
