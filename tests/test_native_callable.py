@@ -20,6 +20,8 @@ import weakref
 from types import FunctionType
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minijit.memory import CodeArena, CodeBlock, allocate
 from minijit.native import callable as native_callable
@@ -312,6 +314,42 @@ def test_nargsf_flag_reaches_a_python_fallback_as_plain_arguments(flag):
     f = adder()
     assert vectorcall(f, (2, 3), 2 | flag) == 5
     assert vectorcall(f, (2.5, 3), 2 | flag) == ("fallback", (2.5, 3), {})
+
+
+def marker(value: int) -> CodeBlock:
+    """A kernel that returns ``value`` whatever its arguments are."""
+
+    def build(a: Assembler) -> None:
+        a.mov(qword[rdi], value)
+        a.xor(eax, eax)
+        a.ret()
+
+    return kernel(build)
+
+
+SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
+kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3).map(tuple)
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(kind_tuples, max_size=8, unique=True),
+    st.lists(st.lists(st.sampled_from(sorted(SAMPLES)), max_size=4), min_size=1, max_size=10),
+    st.sampled_from([0, ARGUMENTS_OFFSET]),
+)
+def test_dispatch_picks_the_specialisation_of_the_exact_types_or_falls_back(specs, calls, flag):
+    blocks = [marker(i) for i in range(len(specs))]
+    f = JitAdder("x")
+    install_entry(
+        f,
+        [Specialisation(kinds, "int64", b.address, b) for kinds, b in zip(specs, blocks)],
+        fallback=lambda *args: "fallback",
+    )
+    for kinds in calls:
+        expected = specs.index(tuple(kinds)) if tuple(kinds) in specs else "fallback"
+        args = tuple(SAMPLES[kind] for kind in kinds)
+        assert vectorcall(f, args, len(args) | flag) == expected
+        assert f(*args) == expected
 
 
 def test_the_entry_code_clears_the_flag_in_a_copy_of_nargsf():
