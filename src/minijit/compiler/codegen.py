@@ -188,6 +188,12 @@ class CodeGen:
     def aliases(self, reg, ref: int) -> bool:
         return ref >= 0 and self.loc.get(ref, SLOT) < SLOT and self.operand(ref) is reg
 
+    def cvtsi2sd(self, d, src) -> None:
+        """cvtsi2sd writes only the low half of ``d``: clear ``d`` first, or the
+        conversion waits for whatever last wrote it (a false loop-carried dependency)."""
+        self.a.xorpd(d, d)
+        self.a.cvtsi2sd(d, src)
+
     def stub(self, code: int) -> x86.Label:
         label = self.stubs.get(code)
         if label is None:
@@ -453,7 +459,7 @@ class CodeGen:
         a = self.a
         unordered, less, by_float, done = a.label(), a.label(), a.label(), a.label()
         self.load(rax, i)
-        a.cvtsi2sd(xmm15, rax)
+        self.cvtsi2sd(xmm15, rax)
         a.ucomisd(xmm15, self.operand(x))
         a.jcc("p", unordered)
         a.jcc("ne", by_float)
@@ -851,12 +857,12 @@ class CodeGen:
         a.jcc("e", self.stub(ZERO_DIV))
         self.load(rax, left)
         for reg in (r11, rax):
-            a.cvtsi2sd(xmm14, reg)
+            self.cvtsi2sd(xmm14, reg)
             a.cvttsd2si(rcx, xmm14)
             a.cmp(rcx, reg)
             a.jcc("ne", slow)
-        a.cvtsi2sd(xmm14, r11)
-        a.cvtsi2sd(xmm15, rax)
+        self.cvtsi2sd(xmm14, r11)
+        self.cvtsi2sd(xmm15, rax)
         a.divsd(xmm15, xmm14)
         a.bind(back)
         d = self.dest(ref, xmm15)
@@ -914,7 +920,7 @@ class CodeGen:
         a.sbb(rcx_, rcx_)
         a.and_(rcx_, 1)
         a.or_(rax, rcx_)
-        a.cvtsi2sd(xmm15, rax)
+        self.cvtsi2sd(xmm15, rax)
         a.mov(rax, 1023)
         a.sub(rax, qword[rsp + 8])
         a.shl(rax, 52)
@@ -951,6 +957,8 @@ class CodeGen:
         a.ucomisd(xmm14, x)  # 0 > x, ordered: a negative argument
         a.jcc("a", self.stub(DOMAIN))
         d = self.dest(ref, xmm15)
+        if d is not x:
+            a.xorpd(d, d)  # sqrtsd merges into d's upper half: no false dependency
         a.sqrtsd(d, x)
         self.store(ref, d)
 
@@ -960,7 +968,7 @@ class CodeGen:
         if src < 0:
             self.a.movsd(d, self.fconst(float(self.ival(src))))
         else:
-            self.a.cvtsi2sd(d, self.operand(src))
+            self.cvtsi2sd(d, self.operand(src))
         self.store(ref, d)
 
     def to_int(self, ref, x, mode: int | None) -> None:
