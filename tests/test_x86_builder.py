@@ -39,7 +39,7 @@ from minijit.x86 import (
     ymm1,
     ymm2,
 )
-from minijit.x86.assembler import METHODS
+from minijit.x86.assembler import METHODS, PREFIXES
 
 
 def hexof(build) -> str:
@@ -265,7 +265,7 @@ def test_encode_fields_join_to_the_assembled_bytes():
     from minijit.x86.encoder import encode_fields
     from minijit.x86.syntax import assemble, parse_operand
 
-    lines = corpus(avx512=True)[::5]
+    lines = [line for line in corpus(avx512=True)[::5] if line.split()[0] not in PREFIXES]
     for line in lines:
         mnemonic, _, rest = line.partition(" ")
         ops = [parse_operand(p) for p in rest.split(",")] if rest else []
@@ -342,3 +342,24 @@ def test_any_builder_call_encodes_or_raises_asmerror(mnemonic, ops, bind):
         a.assemble()
     except AsmError as error:
         assert str(error)
+
+
+def test_prefixes():
+    a = Assembler()
+    a.rep.movsb()
+    a.lock.add(qword[rax], 1)
+    a.lock.cmpxchg(qword[rdi], rcx)
+    a.repne.stosq()
+    assert a.assemble().hex() == "f3a4" "f048830001" "f0480fb10f" "f248ab"
+
+
+@pytest.mark.parametrize("build, message", [
+    (lambda a: a.lock.add(rax, 1), "lock needs one of"),
+    (lambda a: a.lock.mov(qword[rax], 1), "lock needs one of"),
+    (lambda a: a.rep.add(rax, 1), "rep needs a string instruction"),
+])
+def test_bad_prefix(build, message):
+    a = Assembler()
+    with pytest.raises(AsmError, match=message):
+        build(a)
+    assert a.assemble() == b""

@@ -21,7 +21,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minijit.x86 import AsmError, assemble
-from minijit.x86.assembler import Assembler
+from minijit.x86.assembler import PREFIXES, Assembler
 from minijit.x86.corpus import MEMORY, SAMPLES, branch_program, corpus
 from minijit.x86.syntax import parse_operand
 
@@ -68,8 +68,12 @@ def ours(line: str) -> bytes:
 def builder(line: str) -> bytes:
     """The same instruction through the builder API, operands parsed one by one."""
     mnemonic, _, rest = line.partition(" ")
-    ops = [parse_operand(p) for p in rest.split(",")] if rest else []
     a = Assembler()
+    if mnemonic in PREFIXES:
+        prefix, (mnemonic, _, rest) = mnemonic, rest.partition(" ")
+        getattr(getattr(a, prefix), mnemonic)(*[parse_operand(p) for p in rest.split(",") if rest])
+        return a.assemble()
+    ops = [parse_operand(p) for p in rest.split(",")] if rest else []
     a.emit(mnemonic, *ops)
     return a.assemble()
 

@@ -36,7 +36,7 @@ from minijit.x86.errors import AsmError
 from minijit.x86.registers import Label, Mem
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
 
-__all__ = ["METHODS", "NOPS", "Assembler", "clear_caches", "nop_padding"]
+__all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
 
 CACHE_LIMIT = 1 << 14
 MAX_ALIGN = 1 << 16
@@ -75,6 +75,29 @@ def operand_text(op: object) -> str:
 
 def instruction_text(mnemonic: str, ops: Sequence[object]) -> str:
     return f"{mnemonic} {', '.join(operand_text(o) for o in ops)}".strip()
+
+
+PREFIXES = {"lock": 0xF0, "rep": 0xF3, "repe": 0xF3, "repz": 0xF3, "repne": 0xF2,
+            "repnz": 0xF2}
+LOCKABLE = frozenset(("add", "adc", "and", "btc", "btr", "bts", "cmpxchg", "dec", "inc",
+                      "neg", "not", "or", "sbb", "sub", "xor", "xadd", "xchg"))
+STRING = frozenset(("movsb", "movsd", "movsq", "stosb", "stosq"))
+
+
+class Prefixed:
+    """``a.lock`` / ``a.rep``...: its attributes emit an instruction with that prefix."""
+
+    __slots__ = ("asm", "prefix")
+
+    def __init__(self, asm: Assembler, prefix: str) -> None:
+        self.asm = asm
+        self.prefix = prefix
+
+    def __getattr__(self, mnemonic: str):
+        def emit(*ops: object) -> None:
+            self.asm.prefixed(self.prefix, mnemonic, ops)
+
+        return emit
 
 
 class Branch:
@@ -209,6 +232,46 @@ class Assembler:
         if method is None:
             raise AsmError(f"unknown mnemonic {mnemonic!r}")
         method(self, *ops)
+
+    @property
+    def lock(self) -> Prefixed:
+        """``a.lock.add(qword[rax], 1)``: F0, atomic read-modify-write of memory."""
+        return Prefixed(self, "lock")
+
+    @property
+    def rep(self) -> Prefixed:
+        """``a.rep.movsb()``: F3, repeat a string instruction rcx times."""
+        return Prefixed(self, "rep")
+
+    @property
+    def repe(self) -> Prefixed:
+        return Prefixed(self, "repe")
+
+    @property
+    def repne(self) -> Prefixed:
+        return Prefixed(self, "repne")
+
+    repz = repe
+    repnz = repne
+
+    def prefixed(self, prefix: str, mnemonic: str, ops: tuple) -> None:
+        """Emit ``prefix mnemonic ops`` (prefix: lock, rep, repe, repz, repne, repnz)."""
+        name = canonical(mnemonic.rstrip("_"))
+        text = f"{prefix} {instruction_text(name, ops)}"
+        if prefix == "lock":
+            memory = [i for i, op in enumerate(ops) if type(op) is Mem]
+            if name not in LOCKABLE or not memory or (memory[0] != 0 and name != "xchg"):
+                raise AsmError(f"{text}: lock needs one of {' '.join(sorted(LOCKABLE))} with "
+                               "a memory destination")
+        elif name not in STRING or ops:
+            raise AsmError(f"{text}: {prefix} needs a string instruction "
+                           f"({' '.join(sorted(STRING))})")
+        self._buf.append(PREFIXES[prefix])
+        try:
+            METHODS[name](self, *ops)
+        except AsmError:
+            del self._buf[-1]
+            raise
 
     def jcc(self, cond: str, target: Label) -> None:
         self.emit("j" + _condition(cond), target)

@@ -145,6 +145,11 @@ def corpus(avx512: bool = False) -> list[str]:
     lines += ["xchg eax, eax", "xchg rax, rax", "xchg ax, ax", "xchg ecx, eax",
               "lea rax, [rip + 0x10]", "lea eax, [rdi + rsi*4]", "mov rax, 11",
               "mov rcx, 0xffffffff", "mov r8, 0x80000000", "mov rax, -0x80000000"]
+    # Prefixes: repeated string instructions, locked read-modify-write.
+    lines += ["rep movsb", "rep movsq", "rep stosb", "rep stosq", "rep movsd",
+              "lock add qword ptr [rax], 1", "lock xadd qword ptr [rdi + 8], rcx",
+              "lock cmpxchg qword ptr [rsi], rdx", "lock inc dword ptr [rsp]",
+              "lock or byte ptr [r12], 1", "lock xchg qword ptr [rax], rcx"]
     return lines
 
 

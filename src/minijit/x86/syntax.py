@@ -5,7 +5,8 @@
 Grammar (``;`` and ``#`` start comments)::
 
     line      := {name ':'} [directive | instruction]
-    instruction := mnemonic [operand {',' operand}]
+    instruction := [prefix] mnemonic [operand {',' operand}]
+    prefix    := lock | rep | repe | repz | repne | repnz
     operand   := (register | number | name
                | [size ['ptr']] '[' address ']') {decoration}
     decoration := '{' (k1-k7 | 'z' | '1to' N) '}'    (AVX-512 mask, zeroing, broadcast)
@@ -26,7 +27,7 @@ from __future__ import annotations
 
 import re
 
-from minijit.x86.assembler import METHODS, Assembler
+from minijit.x86.assembler import METHODS, PREFIXES, Assembler
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Masked, Mem, Reg
 
@@ -248,6 +249,13 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     word = head.lower()
     if word[0] == ".":
         _directive(asm, names, word, rest)
+        return None
+    if word in PREFIXES:
+        inner, _, rest = rest.strip().partition(" ")
+        ops = tuple([parse_operand(p, names) for p in rest.split(",")]) if rest else ()
+        if inner.lower() not in METHODS:
+            raise AsmError(f"unknown mnemonic {inner!r} after {word}")
+        asm.prefixed(word, inner.lower(), ops)
         return None
     method = METHODS.get(word)
     if method is None:

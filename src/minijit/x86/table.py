@@ -237,8 +237,11 @@ def _gp_entries() -> list[tuple[str, str, str]]:
                      ("cdq", "99"), ("cwd", "66 99"), ("cdqe", "REX.W 98"), ("cwde", "98"),
                      ("cbw", "66 98"), ("clc", "F8"), ("stc", "F9"), ("cmc", "F5"),
                      ("cld", "FC"), ("std", "FD"), ("lahf", "9F"), ("sahf", "9E"),
-                     ("mfence", "0F AE F0"), ("lfence", "0F AE E8"), ("sfence", "0F AE F8"),
-                     ("movsb", "A4"), ("movsq", "REX.W A5"), ("stosb", "AA"),
+                     ("mfence", "0F AE F0"), ("lfence", "0F AE E8"), ("sfence", "0F AE F8")):
+        add((op, "", code))
+    # String moves and stores (rsi/rdi implicit); movsd without operands is the dword
+    # move, with xmm operands the SSE2 scalar move.
+    for op, code in (("movsb", "A4"), ("movsd", "A5"), ("movsq", "REX.W A5"), ("stosb", "AA"),
                      ("stosq", "REX.W AB")):
         add((op, "", code))
     return e
@@ -315,7 +318,6 @@ def _sse_entries() -> list[tuple[str, str, str]]:
         # Store-direction register form (operands in rm, vvvv, reg order): GNU as
         # uses it when it saves the third VEX byte.
         add(("v" + name, "xmm, xmm, xmm", f"VEX.LIG.{pp}.0F.WIG 11 /r MVR"))
-    add(("movsd", "", "A5"))
     add(("movd", "xmm, r/m32", "66 0F 6E /r"))
     add(("movd", "r/m32, xmm", "66 0F 7E /r"))
     add(("movq", "xmm, xmm/m64", "F3 0F 7E /r"))
