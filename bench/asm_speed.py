@@ -23,7 +23,7 @@ import time
 from collections.abc import Callable
 
 from minijit.x86 import assemble, syntax
-from minijit.x86.assembler import Assembler, clear_caches
+from minijit.x86.assembler import METHODS, PREFIXES, Assembler, clear_caches
 from minijit.x86.corpus import corpus
 from minijit.x86.syntax import parse_operand
 
@@ -52,9 +52,14 @@ def _builder_work(lines: list[str]) -> Callable[[], None]:
     calls = []
     for line in lines:
         mnemonic, _, rest = line.partition(" ")
-        name = mnemonic + "_" if mnemonic in ("and", "or", "not") else mnemonic
+        prefix = None
+        if mnemonic in PREFIXES:
+            prefix, (mnemonic, _, rest) = mnemonic, rest.partition(" ")
         ops = tuple(parse_operand(p) for p in rest.split(",")) if rest else ()
-        calls.append((getattr(Assembler, name), ops))
+        if prefix is None:
+            calls.append((METHODS[mnemonic], ops))
+        else:
+            calls.append((lambda a, *o, p=prefix, m=mnemonic: a.prefixed(p, m, o), ops))
 
     def work() -> None:
         a = Assembler()
