@@ -4,7 +4,11 @@ Selecting a form is one dict lookup: ``INDEX[mnemonic][kinds]``, where ``kinds``
 the tuple of operand kinds (``("r64", "imm")``).  The entry is the short list of
 candidate forms in table order (``add r/m64, imm8`` before ``add RAX, imm32`` before
 ``add r/m64, imm32``); the first one whose fixed registers and immediate range
-accept the operands wins.  Nothing is searched beyond that list.
+accept the operands wins.  Nothing is searched beyond that list.  ``DIRECT`` holds
+the same decision precomputed for the builder's fast path: the form itself where
+the kinds decide, else a picker closure over the candidates' precomputed range
+checks (``_accepts`` states the same checks with reasons, for error messages).
+GNU as's own choices (``rewrite``, the two-byte VEX swap) are applied by ``choose``.
 
 Encoding a form follows the manual's byte order::
 
