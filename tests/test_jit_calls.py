@@ -1,4 +1,5 @@
-"""Calls between @jit functions: direct calls, recursion, status propagation, stack limit."""
+"""Calls between @jit functions: inlining, direct calls, recursion, status propagation,
+the stack limit."""
 
 from __future__ import annotations
 
@@ -7,6 +8,7 @@ import sys
 import pytest
 
 from minijit import jit
+from minijit.compiler import frontend
 
 sys.path.insert(0, __file__.rsplit("/", 1)[0])
 from test_jit_semantics import assert_same  # noqa: E402
@@ -113,6 +115,20 @@ def test_none_returning_callee_as_a_statement():
         calls_nothing(2**63 - 1)
 
 
-def test_callee_specialised_for_the_caller_types():
+def test_small_callees_are_inlined():
     uses_helper(1.0, 2)
-    assert "float64(float64, float64)" in hypot2.signatures
+    ir = uses_helper.ir()
+    assert "call" not in ir and ir.count("fmul") == 2  # x * x is even hoisted out
+
+
+def test_calls_that_are_not_inlined(monkeypatch):
+    monkeypatch.setattr(frontend, "MAX_INLINE_NODES", 0)
+    f = jit(uses_helper.py_func)
+    for x, n in ((0.5, 10), (-3.0, 0), (1e200, 3)):
+        assert_same(f, x, n)
+    assert "call hypot2" in f.ir()
+    assert "float64(float64, float64)" in hypot2.signatures  # compiled for the caller
+    g = jit(calls_nothing.py_func)
+    assert g(3) == 3 and "call nothing" in g.ir()
+    with pytest.raises(OverflowError):
+        g(2**63 - 1)

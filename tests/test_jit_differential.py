@@ -4,7 +4,8 @@ Hypothesis builds a function over int parameters ``a, b`` and float parameters
 ``x, y`` from the subset: int, float and bool expressions (arithmetic,
 bitwise, shifts, comparisons and chains, ``and``/``or``/``not``, conditional
 expressions, builtins, math), assignments, augmented assignments, ``if``,
-``for`` over ``range``, counted ``while``, ``break`` and ``continue``.  It is
+``for`` over ``range``, counted ``while``, ``break`` and ``continue``, and
+calls to small jitted helpers (which the compiler inlines).  It is
 called with edge-case arguments (zeros, signs, int64 limits, -0.0, huge
 floats, inf, nan).
 
@@ -51,6 +52,28 @@ def _chk(value):
     return value
 
 
+def int_helper(p, q):
+    if p > q:
+        return p - q
+    return q // 3 + p % 7
+
+
+def int_helper_checked(p, q):
+    if p > q:
+        return _chk(p - q)
+    return q // 3 + p % 7
+
+
+def float_helper(u, v):
+    w = u * 0.5
+    if w < v:
+        return w + v
+    return w - v
+
+
+JITTED_HELPERS = {"int_helper": jit(int_helper), "float_helper": jit(float_helper)}
+
+
 class Program:
     """Draws source text twice: plain (compiled and run) and checked (the oracle)."""
 
@@ -65,7 +88,10 @@ class Program:
         return self.draw(st.sampled_from(items))
 
     def int_expr(self, depth: int) -> tuple[str, str]:
-        kind = self.draw(st.integers(0, 9 if depth > 0 else 1))
+        kind = self.draw(st.integers(0, 10 if depth > 0 else 1))
+        if kind == 10:  # a call to a jitted helper (inlined), or its checked twin
+            (l, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
+            return f"int_helper({l}, {r})", f"int_helper_checked({lc}, {rc})"
         if kind == 0:
             v = self.pick(self.ints)
             return v, v
@@ -103,7 +129,10 @@ class Program:
         return f"({e} ** {n})", f"_chk({ec} ** {n})"
 
     def float_expr(self, depth: int) -> tuple[str, str]:
-        kind = self.draw(st.integers(0, 7 if depth > 0 else 1))
+        kind = self.draw(st.integers(0, 8 if depth > 0 else 1))
+        if kind == 8:
+            (l, lc), (r, rc) = self.float_expr(depth - 1), self.float_expr(depth - 1)
+            return f"float_helper({l}, {r})", f"float_helper({lc}, {rc})"
         if kind == 0:
             v = self.pick(self.floats)
             return v, v
@@ -217,10 +246,10 @@ class Program:
         return plain, checked
 
 
-def _load(source: str, name: str):
+def _load(source: str, name: str, helpers: dict):
     path = f"<differential {name}>"
     linecache.cache[path] = (len(source), None, source.splitlines(True), path)
-    namespace = {"math": math, "_chk": _chk}
+    namespace = {"math": math, "_chk": _chk, **helpers}
     exec(compile(source, path, "exec"), namespace)
     return namespace["prog"]
 
@@ -257,8 +286,9 @@ def verify_every_pass():
 def test_random_programs_agree_with_cpython(data):
     plain, checked = Program(data.draw).function()
     _counter[0] += 1
-    compiled = jit(_load(plain, f"plain {_counter[0]}"))
-    oracle = _load(checked, f"checked {_counter[0]}")
+    compiled = jit(_load(plain, f"plain {_counter[0]}", JITTED_HELPERS))
+    oracle = _load(checked, f"checked {_counter[0]}",
+                   {"int_helper_checked": int_helper_checked, "float_helper": float_helper})
     for _ in range(4):
         args = (data.draw(st.sampled_from(INT_ARGS)), data.draw(st.sampled_from(INT_ARGS)),
                 data.draw(st.sampled_from(FLOAT_ARGS)), data.draw(st.sampled_from(FLOAT_ARGS)))

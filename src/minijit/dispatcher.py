@@ -7,7 +7,8 @@ straight to the kernel.  ``@jit("float64(float64, int64)")`` or fully annotated
 parameters (``a: int, x: float``) compile eagerly, and then only those
 signatures are accepted.
 
-Calls between jitted functions never come back here: the compiler asks
+Calls between jitted functions never come back here: the compiler inlines
+small non-recursive callees (``_inline_source``), and for the others asks
 ``_resolve`` for a callee's ``CallTarget`` (compiling it first when needed)
 and emits a direct call through the callee's *cell*, a word holding its body
 address, so mutual recursion works before either side is finished.
@@ -286,6 +287,17 @@ def _int_overflow(value: int) -> OverflowError:
 
 def _resolve(obj: object, types: tuple[int, ...], node) -> CallTarget | None:
     return obj._target(types, node) if isinstance(obj, Dispatcher) else None
+
+
+def _inline_source(obj: object):
+    """The Python function the compiler may inline for a call to ``obj``: a @jit
+    function without declared signatures (those must reject other types)."""
+    if isinstance(obj, Dispatcher) and obj._explicit is None:
+        return obj.py_func
+    return None
+
+
+_resolve.inline_source = _inline_source
 
 
 def jit(func=None, /, *signatures: str):

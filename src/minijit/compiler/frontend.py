@@ -29,6 +29,7 @@ import builtins
 import math
 
 from minijit.compiler.errors import CompileError, SourceInfo
+from minijit.compiler.source import parse_function
 from minijit.compiler.ir import (
     BOOL, FLOAT, INT, RANGE_STEP, TYPE_NAMES, VOID, Function, Op,
 )
@@ -107,15 +108,16 @@ class FrontEnd:
         params = [a.arg for a in fdef.args.args]
         self.f = Function(pyfunc.__name__, params, list(arg_types))
         self.locals = _assigned_names(fdef) | set(params)
-        self.globals = dict(pyfunc.__globals__)
-        if pyfunc.__closure__:
-            for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__):
-                self.globals[name] = cell.cell_contents
+        self.globals = _namespace(pyfunc)
         self.defs: list[dict[str, int]] = []
         self.sealed: list[bool] = []
         self.incomplete: list[dict[str, int]] = []
         self.loops: list[tuple[int, int]] = []  # (continue target, break target)
         self.depth = 0
+        self.prefix = ""  # variable-name prefix of the inlined frame being compiled
+        self.inline: tuple | None = None  # (exit block, result variable, return types)
+        self.inline_stack: list = []
+        self.inlined = 0
         self.line = fdef.lineno
         self.temp = 0
         self.cur: int | None = self.new_block()
@@ -158,7 +160,7 @@ class FrontEnd:
         try:
             return self._read(name, self.cur)
         except _Undefined:
-            raise self.error(node, f"local variable '{name}' may be used before it is "
+            raise self.error(node, f"local variable '{_plain(name)}' may be used before it is "
                              "assigned on some path") from None
 
     def _read(self, name: str, block: int) -> int:
@@ -217,8 +219,9 @@ class FrontEnd:
         self.sealed[block] = True
 
     def read_checked(self, name: str, node: ast.AST) -> int:
+        """The current value of the user's variable ``name`` (in the current frame)."""
         try:
-            return self.read(name, node)
+            return self.read(self.prefix + name, node)
         except _TypeConflict as conflict:
             raise self.error(node, conflict.message()) from None
 
@@ -254,7 +257,8 @@ class FrontEnd:
         for stmt in stmts:
             if self.cur is None:  # unreachable after return/break/continue
                 return
-            self.line = stmt.lineno
+            if not self.inline_stack:  # inlined code keeps its call site's line
+                self.line = stmt.lineno
             handler = getattr(self, "stmt_" + type(stmt).__name__, None)
             if handler is None:
                 raise self.error(stmt, f"{_describe(stmt)} is not supported in @jit functions")
@@ -272,7 +276,7 @@ class FrontEnd:
         if not isinstance(target, ast.Name):
             raise self.error(target, f"assignment to {_describe(target)} is not supported; "
                              "assign to a local variable name")
-        self.write(target.id, value)
+        self.write(self.prefix + target.id, value)
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         if isinstance(node.value, ast.Tuple):
@@ -298,18 +302,26 @@ class FrontEnd:
             raise self.error(node.target, f"augmented assignment to {_describe(node.target)} "
                              "is not supported")
         left = self.read_checked(node.target.id, node.target)
-        self.write(node.target.id, self.binop(node, node.op, left, self.expr(node.value)))
+        self.write(self.prefix + node.target.id,
+                   self.binop(node, node.op, left, self.expr(node.value)))
 
     def stmt_Return(self, node: ast.Return) -> None:
         value = None if node.value is None else self.expr(node.value, allow_void=True)
         t = VOID if value is None else self.f.type_of(value)
-        want = self.pending.ret_type
+        pending = self.pending if self.inline is None else self.inline[2]
+        want = pending.ret_type
         if want is None:
-            self.pending.ret_type = want = t
+            pending.ret_type = want = t
         if t != want:
-            where = "the signature declares" if self.pending.declared else "another return gives"
+            where = "the signature declares" if pending.declared else "another return gives"
             raise self.error(node, f"this return gives {TYPE_NAMES[t]} but {where} "
                              f"{TYPE_NAMES[want]}; all returns must have one type")
+        if self.inline is not None:  # an inlined return: to the call site's join
+            exit_, result, _ = self.inline
+            if t != VOID:
+                self.write(result, value)
+            self.jump(exit_)
+            return
         self.emit(Op.RET, VOID, () if value is None or t == VOID else (value,))
         self.cur = None
 
@@ -420,7 +432,7 @@ class FrontEnd:
                             header, exit_)
 
         def bind() -> None:
-            self.write(node.target.id, self.read(ivar, node))
+            self.write(self.prefix + node.target.id, self.read(ivar, node))
 
         self._loop(node, enter, latch_exit, bind)
 
@@ -685,6 +697,9 @@ class FrontEnd:
         if isinstance(node.func, ast.Name) and node.func.id not in self.locals:
             target = self.lookup_global(node.func)
             args = [self.expr(a) for a in node.args]
+            inlined = self.try_inline(target, args, node)
+            if inlined is not None:
+                return inlined
             resolved = self.resolve(target, tuple(self.f.type_of(a) for a in args), node)
             if resolved is not None:
                 if resolved.ret_type is None:
@@ -694,6 +709,45 @@ class FrontEnd:
                 return self.emit(Op.CALL, resolved.ret_type, tuple(args), resolved)
         raise self.error(node.func, "only calls to @jit functions, math functions and the "
                          "builtins abs, min, max, int, float, bool and round are supported")
+
+    def try_inline(self, target: object, args: list[int], node: ast.Call) -> int | None:
+        """Compile a small, non-recursive @jit callee into this function, in place of a
+        call: its variables get a prefix, its returns jump to a join after the call.
+        Evaluation order, results and errors are those of the call."""
+        source_of = getattr(self.resolve, "inline_source", None)
+        py_func = source_of(target) if source_of is not None else None
+        if (py_func is None or py_func is self.pyfunc or py_func in self.inline_stack
+                or len(self.inline_stack) >= MAX_INLINE_DEPTH):
+            return None
+        fdef, source = parse_function(py_func)
+        params = [a.arg for a in fdef.args.args]
+        if len(params) != len(args) or not _inlinable(fdef):
+            return None
+        saved = (self.source, self.globals, self.locals, self.prefix, self.inline, self.loops)
+        self.inlined += 1
+        self.source, self.globals = source, _namespace(py_func)
+        self.locals = _assigned_names(fdef) | set(params)
+        self.prefix = f"{py_func.__name__}.{self.inlined}."
+        exit_, result = self.new_block(sealed=False), self.fresh()
+        self.inline = (exit_, result, _Returns())
+        self.loops = []
+        self.inline_stack.append(py_func)
+        for name, value in zip(params, args):
+            self.write(self.prefix + name, value)
+        self.body(fdef.body)
+        if self.cur is not None:
+            self.stmt_Return(ast.Return(value=None))
+        ret_type = self.inline[2].ret_type
+        self.inline_stack.pop()
+        self.source, self.globals, self.locals, self.prefix, self.inline, self.loops = saved
+        self.seal(exit_, node)
+        if not self.f.blocks[exit_].preds:  # the callee never returns
+            self.cur = self.new_block()
+            return self.f.const(VOID, None)
+        self.cur = exit_
+        if ret_type in (None, VOID):
+            return self.f.const(VOID, None)
+        return self.read(result, node)
 
     def arity(self, node: ast.Call, name: str, args: list[int], lo: int, hi: int) -> None:
         if not lo <= len(args) <= hi:
@@ -761,12 +815,43 @@ class FrontEnd:
         return self.emit(kind, result, floats)
 
 
+#: inline a callee of at most this many syntax nodes, nested at most this deep
+MAX_INLINE_NODES = 160
+MAX_INLINE_DEPTH = 3
+
+
+class _Returns:
+    """The return type of an inlined frame, fixed by its first return."""
+
+    ret_type: int | None = None
+    declared = False
+
+
+def _namespace(pyfunc) -> dict:
+    names = dict(pyfunc.__globals__)
+    if pyfunc.__closure__:
+        for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__):
+            names[name] = cell.cell_contents
+    return names
+
+
+def _inlinable(fdef: ast.FunctionDef) -> bool:
+    """Small, and not calling itself by name (recursion is not inlined)."""
+    count = 0
+    for node in ast.walk(fdef):
+        count += 1
+        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                and node.func.id == fdef.name):
+            return False
+    return count <= MAX_INLINE_NODES
+
+
 class _TypeConflict(Exception):
     def __init__(self, name: str, first: int, other: int) -> None:
         self.name, self.first, self.other = name, first, other
 
     def message(self) -> str:
-        return (f"variable '{self.name}' is {TYPE_NAMES[self.first]} on one path and "
+        return (f"variable '{_plain(self.name)}' is {TYPE_NAMES[self.first]} on one path and "
                 f"{TYPE_NAMES[self.other]} on another where they join; convert explicitly "
                 "(for example float(...)) so it has one type")
 
@@ -784,6 +869,11 @@ _DESCRIPTIONS = {
     "Nonlocal": "a nonlocal statement", "Delete": "a del statement", "Assert": "assert",
     "Match": "a match statement",
 }
+
+
+def _plain(name: str) -> str:
+    """A variable's name as the user wrote it (inlined frames prefix theirs)."""
+    return name.rsplit(".", 1)[-1]
 
 
 def _describe(node: ast.AST) -> str:
