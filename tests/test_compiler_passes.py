@@ -141,3 +141,31 @@ def test_pipeline_is_one_list_and_every_pass_verifies():
         f = ir_of(func, *types)
         optimize(f, check=True)
         assert f.ret_type in (INT, FLOAT) and f.ret_type != VOID
+
+
+def guarded(n):
+    if n < 2:
+        return n * 1000  # n may be hugely negative: still checked
+    if n > 1000:
+        return n + 1  # n may be INT64_MAX: still checked
+    return n * 1000 - 1  # 2 <= n <= 1000 here: cannot overflow
+
+
+def test_branches_prove_ranges_soundly():
+    f = ir_of(guarded, INT)
+    optimize(f, check=True)
+    assert ops(f).count("IMUL") == 1 and ops(f).count("IADD") == 1
+    assert ops(f).count("WMUL") == 1 and ops(f).count("WSUB") == 1
+    g = jit(guarded)
+    for n in (-(2**63), -5, 0, 1, 2, 500, 1000, 1001, 2**63 - 1):
+        try:
+            want = guarded(n)
+        except OverflowError:
+            want = OverflowError
+        if isinstance(want, int) and not -(2**63) <= want < 2**63:
+            want = OverflowError
+        if want is OverflowError:
+            with pytest.raises(OverflowError):
+                g(n)
+        else:
+            assert g(n) == want

@@ -8,7 +8,9 @@ from constants and from ops whose result range is known whatever their input
 ``x >> 40`` shrinks).  A phi starts as the union of the operands known so far
 (optimistic, so a masked loop-carried hash keeps its range) and is widened to
 the full range the first time it grows; the walks stop at a fixpoint, where
-every interval is sound.  Without one within a few walks, nothing is proven.  A checked ``+``, ``-`` or ``*`` whose result
+every interval is sound.  Without one within a few walks, nothing is proven.
+Branches refine what an operand is known to be where it is used: below
+``if n < 2: return n``, ``n - 1`` cannot overflow.  A checked ``+``, ``-`` or ``*`` whose result
 interval, computed exactly with Python ints, lies inside int64 cannot
 overflow and becomes its wrapping form (no ``jo``).  Masked hash arithmetic is
 the typical winner.
@@ -64,7 +66,46 @@ RULES = {
 }
 
 
-def _walk(f: Function, order, ranges: dict, widened: set, complete: set) -> bool:
+#: what an int compared with a constant is known to be on the edge where the test held
+_HOLDS = {"lt": lambda k: (INT64_MIN, k - 1), "le": lambda k: (INT64_MIN, k),
+          "gt": lambda k: (k + 1, INT64_MAX), "ge": lambda k: (k, INT64_MAX),
+          "eq": lambda k: (k, k), "ne": lambda k: FULL}
+_NEGATE = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq"}
+_MIRROR = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
+
+
+def _guards(f: Function) -> dict[int, dict[int, tuple[int, int]]]:
+    """For each block, ranges its dominating branches prove: up a chain of single
+    predecessors, each ``br (x < 5)`` says x < 5 on its then edge, x >= 5 on the other."""
+    out: dict[int, dict[int, tuple[int, int]]] = {}
+    for block in f.blocks:
+        facts: dict[int, tuple[int, int]] = {}
+        b = block
+        for _ in range(8):
+            if len(b.preds) != 1:
+                break
+            p = f.blocks[b.preds[0]]
+            last = f.ins[p.ins[-1]]
+            if last.op == Op.BR and last.aux[0] != last.aux[1] and last.args[0] >= 0:
+                test = f.ins[last.args[0]]
+                if test.op == Op.ICMP and test.aux in _HOLDS:
+                    x, k = test.args
+                    cond = test.aux
+                    if x < 0:
+                        x, k, cond = k, x, _MIRROR[cond]
+                    if x >= 0 and k < 0 and f.consts[~k][0] == INT:
+                        if b.id != last.aux[0]:
+                            cond = _NEGATE[cond]
+                        lo, hi = _HOLDS[cond](int(f.consts[~k][1]))
+                        old = facts.get(x, FULL)
+                        facts[x] = (max(lo, old[0]), min(hi, old[1]))
+            b = p
+        out[block.id] = facts
+    return out
+
+
+def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
+          guards: dict) -> bool:
     """One forward pass; True when some range changed.  A phi takes the union of its
     operands' ranges known so far (optimistic); once all are known, a phi that still
     grows is widened to the full range, so the passes reach a fixpoint quickly."""
@@ -95,7 +136,9 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set) -> bool
                         new = FULL
                     complete.add(ref)
             elif ins.op in RULES:
-                lo, hi = RULES[ins.op][0](*(range_of(a) or FULL for a in ins.args))
+                facts = guards[block.id]
+                lo, hi = RULES[ins.op][0](*(_meet(range_of(a) or FULL, facts.get(a))
+                                            for a in ins.args))
                 new = (lo, hi) if INT64_MIN <= lo and hi <= INT64_MAX else FULL
             else:
                 new = FULL
@@ -105,13 +148,21 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set) -> bool
     return changed
 
 
+def _meet(r: tuple[int, int], fact: tuple[int, int] | None) -> tuple[int, int]:
+    if fact is None:
+        return r
+    lo, hi = max(r[0], fact[0]), min(r[1], fact[1])
+    return (lo, hi) if lo <= hi else r  # an empty meet: the block cannot run; stay sound
+
+
 def run(f: Function) -> None:
     order = f.rpo()
+    guards = _guards(f)
     ranges: dict[int, tuple[int, int]] = {}
     widened: set[int] = set()
     complete: set[int] = set()
     for _ in range(8):
-        if not _walk(f, order, ranges, widened, complete):
+        if not _walk(f, order, ranges, widened, complete, guards):
             break
     else:
         return  # no fixpoint: prove nothing
@@ -121,7 +172,8 @@ def run(f: Function) -> None:
             rule = RULES.get(ins.op)
             if rule is None or rule[1] is None or ins.type != INT:
                 continue
-            args = [(int(f.consts[~a][1]),) * 2 if a < 0 else ranges.get(a, FULL)
+            args = [(int(f.consts[~a][1]),) * 2 if a < 0
+                    else _meet(ranges.get(a, FULL), guards[block.id].get(a))
                     for a in ins.args]
             lo, hi = rule[0](*args)
             if INT64_MIN <= lo and hi <= INT64_MAX:
