@@ -138,6 +138,83 @@ def undefined_name(x):
     return x + nowhere  # noqa: F821
 
 
+def float_range(x):
+    for i in range(x):
+        pass
+
+
+def attribute_target(x):
+    for x.y in range(3):
+        pass
+
+
+def range_arity(x):
+    for i in range(1, 2, 3, 4):
+        pass
+
+
+def abs_arity(x):
+    return abs(x, x)
+
+
+def uses_none(x):
+    return returns_nothing(x) + 1
+
+
+@jit
+def returns_nothing(x):
+    pass
+
+
+@jit
+def recursive_first(n):
+    return recursive_first(n - 1) if n > 0 else 0
+
+
+def other_attribute(x):
+    return math.sqrt.__name__
+
+
+def invert_float(x):
+    return ~x
+
+
+def is_compare(x):
+    return x is x
+
+
+def unpack_mismatch(x):
+    a, b = x, x, x
+    return a
+
+
+def starred_call(x):
+    return abs(*x)
+
+
+def loop_unbound(n):
+    total = 0
+    while n > 0:
+        if n == 3:
+            total = later
+        later = n
+        n -= 1
+    return total
+
+
+def six_ints(a, b, c, d, e, f):
+    return a
+
+
+@jit("float64(float64)")
+def declared_only(x):
+    return x
+
+
+def calls_declared(n):
+    return declared_only(n)
+
+
 CASES = [
     (type_conflict, (True,), "y = 2.0", "return y",
      "variable 'y' is int on one path and float on another where they join"),
@@ -164,13 +241,38 @@ CASES = [
     (star_args, (1,), "def star_args(*x):", None, "only plain positional parameters"),
     (default_arg, (1,), "def default_arg(x=1):", None, "parameter default values"),
     (undefined_name, (1,), "return x + nowhere", None, "name 'nowhere' is not defined"),
+    (float_range, (1.5,), "for i in range(x):", None, "range() arguments must be int"),
+    (attribute_target, (1,), "for x.y in range(3):", None,
+     "a for loop target must be a variable name"),
+    (range_arity, (1,), "for i in range(1, 2, 3, 4):", None,
+     "range() takes 1 to 3 positional int arguments"),
+    (abs_arity, (1,), "return abs(x, x)", None, "abs() takes 1 arguments here (2 given)"),
+    (uses_none, (1,), "return returns_nothing(x) + 1", None,
+     "this call returns None, which compiled code cannot use as a value"),
+    (recursive_first, (3,), "return recursive_first(n - 1)", None,
+     "the return type of recursive call 'recursive_first' is not known yet"),
+    (other_attribute, (1,), "return math.sqrt.__name__", None,
+     "attribute access is not supported, except math.pi"),
+    (invert_float, (1.5,), "return ~x", None, "bad operand type for unary ~: 'float'"),
+    (is_compare, (1,), "return x is x", None,
+     "only the comparisons == != < <= > >= are supported"),
+    (unpack_mismatch, (1,), "a, b = x, x, x", None,
+     "a tuple can only be unpacked into as many names as it has elements"),
+    (starred_call, (1,), "return abs(*x)", None, "*args in calls is not supported"),
+    (loop_unbound, (5,), "total = later", None,
+     "local variable 'later' may be used before it is assigned on some path"),
+    (six_ints, (1, 2, 3, 4, 5, 6), "def six_ints(a, b, c, d, e, f):", None,
+     "at most 5 int or bool and 8 float parameters are supported"),
+    (calls_declared, (1,), "return declared_only(n)", None,
+     "declared_only() has no compiled signature for arguments (int64); it accepts "
+     "float64(float64)"),
 ]
 
 
 @pytest.mark.parametrize("func, args, where, where2, message", CASES,
                          ids=[c[0].__name__ for c in CASES])
 def test_unsupported_constructs_raise_compile_error(func, args, where, where2, message):
-    err = compile_error(jit(func), *args)
+    err = compile_error(func if hasattr(func, "py_func") else jit(func), *args)
     assert message in err.message
     assert err.filename == FILE
     lines = [line_of(where)] + ([line_of(where2)] if where2 else [])

@@ -24,6 +24,7 @@ from __future__ import annotations
 import ctypes
 import functools
 
+from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
 from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
 from minijit.memory import allocate

@@ -212,9 +212,6 @@ class FrontEnd:
                 self._fill_phi(name, phi, block)
         except _TypeConflict as conflict:
             raise self.error(node, conflict.message()) from None
-        except _Undefined:
-            raise self.error(node, "a variable read in this loop may be unassigned on "
-                             "some path") from None
         self.incomplete[block] = {}
         self.sealed[block] = True
 
@@ -700,7 +697,12 @@ class FrontEnd:
             inlined = self.try_inline(target, args, node)
             if inlined is not None:
                 return inlined
-            resolved = self.resolve(target, tuple(self.f.type_of(a) for a in args), node)
+            try:
+                resolved = self.resolve(target, tuple(self.f.type_of(a) for a in args), node)
+            except CompileError as error:
+                if error.line:  # an error inside the callee: it says where
+                    raise
+                raise self.error(node, error.message) from None
             if resolved is not None:
                 if resolved.ret_type is None:
                     raise self.error(node, f"the return type of recursive call "
@@ -815,6 +817,8 @@ class FrontEnd:
         return self.emit(kind, result, floats)
 
 
+#: parameters travel in registers: five integer ones after the result pointer, eight xmm
+MAX_INT_PARAMS, MAX_FLOAT_PARAMS = 5, 8
 #: inline a callee of at most this many syntax nodes, nested at most this deep
 MAX_INLINE_NODES = 160
 MAX_INLINE_DEPTH = 3
@@ -884,6 +888,11 @@ def _describe(node: ast.AST) -> str:
 def build(pyfunc, fdef: ast.FunctionDef, source: SourceInfo, arg_types, pending,
           resolve) -> Function:
     """Compile ``fdef`` (the parsed def of ``pyfunc``) for ``arg_types`` into IR."""
+    ints = sum(1 for t in arg_types if t != FLOAT)
+    if ints > MAX_INT_PARAMS or len(arg_types) - ints > MAX_FLOAT_PARAMS:
+        raise CompileError.at(fdef.args.args[-1], source,
+                              f"at most {MAX_INT_PARAMS} int or bool and {MAX_FLOAT_PARAMS} "
+                              "float parameters are supported (they travel in registers)")
     fe = FrontEnd(pyfunc, fdef, source, arg_types, pending, resolve)
     fe.body(fdef.body)
     if fe.cur is not None:
