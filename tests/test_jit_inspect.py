@@ -143,3 +143,16 @@ def test_cli_run_errors(tmp_path, capsys):
     assert "defines no function 'nothing'" in capsys.readouterr().err
     assert main(["run", str(tmp_path / "missing.py"), "f"]) == 2
     assert "cannot read" in capsys.readouterr().err
+
+
+@jit
+def halve(x):
+    return x * 0.5
+
+
+def test_asm_lists_constants_as_data_and_names_the_exits():
+    halve(3.0)
+    text = halve.asm()
+    assert "; epilogue, error exits and slow paths" in text
+    constants = text.split("; constants\n")[1]
+    assert "dq 0x3fe0000000000000  ; 0.5" in constants

@@ -90,6 +90,7 @@ class CodeGen:
         self.callees: list[object] = []
         self.body = self.a.label()
         self.epilogue = self.a.label()
+        self.pool_start = self.a.label()
         saved = len(alloc.used_callee_saved)
         frame = CALL_SCRATCH + 8 * alloc.slots
         if (8 + 8 * saved + frame) % 16:
@@ -290,6 +291,7 @@ class CodeGen:
             self.a.mov(eax, code)
             self.a.jmp(self.epilogue)
         self.a.align(8)
+        self.a.bind(self.pool_start)
         for key, label in self.pool.items():
             self.a.bind(label)
             self.a.dq(struct.unpack("<q", key)[0])

@@ -23,12 +23,13 @@ CHECK = False
 
 
 class Compiled:
-    __slots__ = ("code", "body_offset", "ir", "lines", "ret_type", "callees")
+    __slots__ = ("code", "body_offset", "data_offset", "ir", "lines", "ret_type", "callees")
 
-    def __init__(self, code: bytes, body_offset: int, ir: str, lines: list[tuple[int, int]],
-                 ret_type: int, callees: list) -> None:
+    def __init__(self, code: bytes, body_offset: int, data_offset: int, ir: str,
+                 lines: list[tuple[int, int]], ret_type: int, callees: list) -> None:
         self.code = code
         self.body_offset = body_offset
+        self.data_offset = data_offset  # the constant pool, to the end
         self.ir = ir
         self.lines = lines
         self.ret_type = ret_type
@@ -68,4 +69,6 @@ def compile_function(pyfunc, arg_types: tuple[int, ...], key: object, pending, r
     asm = gen.generate(f.ret_type)
     code = asm.assemble()
     lines = [(asm.offset(label), line) for label, line in gen.lines]
-    return Compiled(code, asm.offset(gen.body), ir_text, lines, f.ret_type, gen.callees)
+    lines.append((asm.offset(gen.epilogue), None))  # epilogue, error exits, slow paths
+    return Compiled(code, asm.offset(gen.body), asm.offset(gen.pool_start), ir_text, lines,
+                    f.ret_type, gen.callees)

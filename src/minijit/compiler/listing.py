@@ -3,12 +3,14 @@
 Code generation records the code offset where each source line's instructions
 start.  The listing prints each line of Python followed by its code: as Intel
 syntax when ``minijit.x86.disassemble`` is available, as raw hex bytes
-otherwise (the switch is automatic).
+otherwise (the switch is automatic).  The constant pool at the end is listed
+as data, one 8-byte word per row with the double it holds.
 """
 
 from __future__ import annotations
 
 import inspect
+import struct
 
 __all__ = ["annotated_listing"]
 
@@ -30,15 +32,25 @@ def _source_lines(py_func) -> dict[int, str]:
 
 
 def _chunks(compiled) -> list[tuple[int, int, int | None]]:
-    """(start, end, source line or None) covering the whole code."""
+    """(start, end, source line or None) covering the code up to the constant pool."""
     marks = [(0, None), (compiled.body_offset, None)] + list(compiled.lines)
     marks.sort(key=lambda m: m[0])
     out = []
     for i, (start, line) in enumerate(marks):
-        end = marks[i + 1][0] if i + 1 < len(marks) else len(compiled.code)
+        end = marks[i + 1][0] if i + 1 < len(marks) else compiled.data_offset
         if end > start:
             out.append((start, end, line))
     return out
+
+
+def _constant_rows(code: bytes, start: int, address: int) -> list[str]:
+    rows = []
+    for pos in range(start, len(code) - 7, 8):
+        word = code[pos:pos + 8]
+        (value,) = struct.unpack("<d", word)
+        rows.append(f"  {address + pos:#014x}:  dq {int.from_bytes(word, 'little'):#018x}"
+                    f"  ; {value!r}")
+    return rows
 
 
 def _hex_rows(code: bytes, start: int, end: int, address: int) -> list[str]:
@@ -61,9 +73,8 @@ def annotated_listing(compiled, address: int, py_func) -> str:
     out = []
     for start, end, line in _chunks(compiled):
         if line is None:
-            title = "; kernel entry" if start == 0 else "; body, epilogue, error exits, constants"
-            if start == compiled.body_offset:
-                title = "; body prologue"
+            title = {0: "; kernel entry", compiled.body_offset: "; body prologue"}.get(
+                start, "; epilogue, error exits and slow paths")
         else:
             title = f"; line {line}: {source.get(line, '').strip()}"
         out.append(title)
@@ -75,4 +86,7 @@ def annotated_listing(compiled, address: int, py_func) -> str:
                 rows = None
         out.extend(rows if rows is not None else
                    _hex_rows(compiled.code, start, end, address))
+    if compiled.data_offset < len(compiled.code):
+        out.append("; constants")
+        out.extend(_constant_rows(compiled.code, compiled.data_offset, address))
     return "\n".join(out) + "\n"
