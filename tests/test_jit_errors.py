@@ -358,3 +358,35 @@ def test_inspection_before_compiling():
     f = jit(lambda_like)
     with pytest.raises(ValueError, match="has not been compiled yet"):
         f.ir()
+
+
+def test_function_without_source_file():
+    namespace: dict = {}
+    exec(compile("def nowhere(x):\n    return x\n", "<no file>", "exec"), namespace)
+    with pytest.raises(CompileError, match="cannot find the source of 'nowhere'; @jit "
+                                           "compiles functions defined in files"):
+        jit(namespace["nowhere"])(1)
+
+
+def test_lambda_is_not_compiled():
+    square = lambda x: x * x  # noqa: E731
+    with pytest.raises(CompileError, match="@jit compiles 'def' functions, not lambdas"):
+        jit(square)(3)
+
+
+class Holder:
+    @staticmethod
+    def method_like(x):
+        return x + 1
+
+
+def test_indented_function_positions():
+    f = jit(Holder.method_like)
+    assert f(2) == 3
+
+    def nested(x):
+        return [x]
+
+    err = compile_error(jit(nested), 1)
+    assert err.line == line_of("        return [x]") and err.column == 16
+    assert str(err).splitlines()[1:] == ["    return [x]", "           ^^^"]

@@ -21,13 +21,12 @@ __all__ = ["CompileError", "SourceInfo"]
 class SourceInfo:
     """Where a function's source came from: file name, its lines, and the line offset."""
 
-    __slots__ = ("filename", "lines", "first_line", "indent")
+    __slots__ = ("filename", "lines", "first_line")
 
-    def __init__(self, filename: str, lines: list[str], first_line: int, indent: int = 0):
+    def __init__(self, filename: str, lines: list[str], first_line: int) -> None:
         self.filename = filename
         self.lines = lines
         self.first_line = first_line
-        self.indent = indent  # columns removed by dedenting before parsing
 
     def line_text(self, line: int) -> str:
         """The text of absolute line ``line`` (1-based), or '' when unknown."""
@@ -66,7 +65,7 @@ class CompileError(Exception):
         if node is None or not hasattr(node, "lineno"):
             return cls(message, source.filename, source.first_line, 1, "")
         line = node.lineno
-        column = node.col_offset + 1 + source.indent
+        column = node.col_offset + 1
         text = source.line_text(line)
         end = getattr(node, "end_col_offset", None)
         same_line = getattr(node, "end_lineno", line) == line

@@ -1,44 +1,65 @@
-"""Finding a function's source: ``inspect`` for the text, ``ast`` for the tree.
+"""Finding a function's source: ``linecache`` for the text, ``ast`` for the tree.
 
-The text is dedented before parsing (methods and nested functions are indented)
-and the tree's line numbers are shifted to the file's, so every node's position
-is the one a user sees in their editor; ``SourceInfo.indent`` puts the removed
-columns back when an error is shown.
+The whole file a function's code object names is parsed once (and cached while
+its text is unchanged); the function is the ``def`` whose first line, its
+first decorator's or its own, is the code object's ``co_firstlineno``.  Parsing
+the file rather than a cut-out piece keeps every node's line and column the
+ones a user sees in the editor, for methods and nested functions too, and
+avoids importing ``inspect``.
 """
 
 from __future__ import annotations
 
 import ast
-import inspect
-import textwrap
+import linecache
 
 from minijit.compiler.errors import CompileError, SourceInfo
 
 __all__ = ["parse_function"]
 
+_trees: dict[str, tuple[list[str], ast.Module]] = {}
+
+
+def _tree(filename: str) -> tuple[list[str], ast.Module] | None:
+    lines = linecache.getlines(filename)
+    if not lines:
+        return None
+    cached = _trees.get(filename)
+    if cached is not None and cached[0] is lines:  # linecache hands out the same list
+        return cached
+    try:
+        tree = ast.parse("".join(lines), filename)
+    except SyntaxError:
+        return None
+    _trees[filename] = (lines, tree)
+    return lines, tree
+
+
+def _first_line(node: ast.FunctionDef) -> int:
+    return min([node.lineno] + [d.lineno for d in node.decorator_list])
+
 
 def parse_function(pyfunc) -> tuple[ast.FunctionDef, SourceInfo]:
     """The ``def`` node of ``pyfunc`` and where it came from; CompileError if unavailable."""
     code = getattr(pyfunc, "__code__", None)
-    filename = code.co_filename if code is not None else "<unknown>"
-    try:
-        lines, first = inspect.getsourcelines(pyfunc)
-    except (OSError, TypeError) as exc:
-        raise CompileError(f"cannot read the source of {getattr(pyfunc, '__name__', pyfunc)!r}"
-                           f" ({exc}); @jit compiles functions defined in files",
-                           filename, code.co_firstlineno if code else 0) from None
-    text = "".join(lines)
-    dedented = textwrap.dedent(text)
-    indent = len(lines[0]) - len(lines[0].lstrip()) if dedented != text else 0
-    tree = ast.parse(dedented)
-    ast.increment_lineno(tree, max(first, 1) - 1)
-    source = SourceInfo(filename, lines, max(first, 1), indent)
-    for node in tree.body:
-        if isinstance(node, ast.FunctionDef) and node.name == pyfunc.__name__:
-            _check_signature(node, source)
-            return node, source
-    node = tree.body[0] if tree.body else None
-    raise CompileError.at(node, source, "@jit compiles plain 'def' functions only")
+    name = getattr(pyfunc, "__name__", repr(pyfunc))
+    if code is None:
+        raise CompileError(f"{name!r} has no Python code to compile")
+    found = _tree(code.co_filename)
+    if found is not None:
+        lines, tree = found
+        source = SourceInfo(code.co_filename, lines, 1)
+        for node in ast.walk(tree):
+            if (isinstance(node, ast.FunctionDef) and node.name == code.co_name
+                    and _first_line(node) == code.co_firstlineno):
+                _check_signature(node, source)
+                return node, source
+            if (isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
+                    and code.co_name == "<lambda>"):
+                raise CompileError.at(node, source, "@jit compiles 'def' functions, "
+                                      "not lambdas")
+    raise CompileError(f"cannot find the source of {name!r}; @jit compiles functions "
+                       "defined in files", code.co_filename, code.co_firstlineno)
 
 
 def _check_signature(fdef: ast.FunctionDef, source: SourceInfo) -> None:
