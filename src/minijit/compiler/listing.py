@@ -9,7 +9,7 @@ as data, one 8-byte word per row with the double it holds.
 
 from __future__ import annotations
 
-import inspect
+import linecache
 import struct
 
 __all__ = ["annotated_listing"]
@@ -24,11 +24,8 @@ def _disassembler():
 
 
 def _source_lines(py_func) -> dict[int, str]:
-    try:
-        lines, first = inspect.getsourcelines(py_func)
-    except (OSError, TypeError):
-        return {}
-    return {first + i: text.rstrip() for i, text in enumerate(lines)}
+    lines = linecache.getlines(py_func.__code__.co_filename)
+    return {i: text.rstrip() for i, text in enumerate(lines, 1)}
 
 
 def _chunks(compiled) -> list[tuple[int, int, int | None]]:
