@@ -552,3 +552,22 @@ def test_module_constants_are_frozen_at_compile_time():
         assert uses_globals(4) == 4 * 3 + 0.5  # compiled with SCALE = 3
     finally:
         SCALE = 3
+
+
+def test_register_pressure_spills_ints_and_floats_across_calls():
+    ints = "\n".join(f"    v{i} = a * {i + 3} - {i}" for i in range(24))
+    floats = "\n".join(f"    f{i} = math.sin(x + {i}.5) * {i + 1}.0" for i in range(20))
+    int_sum = " + ".join(f"v{i}" for i in range(24))
+    float_sum = " + ".join(f"f{i}" for i in range(20))
+    source = (f"def pressure(a, x):\n{ints}\n{floats}\n"
+              f"    return ({int_sum}) * 1.0 + ({float_sum})\n")
+    import linecache
+
+    path = "<jit test pressure>"
+    linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+    namespace = {"math": math}
+    exec(compile(source, path, "exec"), namespace)
+    f = jit(namespace["pressure"])
+    for a, x in ((0, 0.0), (7, -1.25), (-123456, 3e5), (10**12, math.nan), (10**17, 1.0)):
+        assert_same(f, a, x)
+    assert "QWORD PTR [rsp+0x" in f.asm()  # values live in stack slots
