@@ -77,6 +77,11 @@ def test_fib_30():
     assert fib(30) == 832040
 
 
+def test_recursion_inlined_into_itself_once():
+    fib(5)
+    assert fib.ir().count("call fib") == 4  # two levels per machine call
+
+
 def test_fib_matches_cpython():
     for n in range(0, 25, 3):
         assert_same(fib, n)

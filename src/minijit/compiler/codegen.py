@@ -98,20 +98,29 @@ class CodeGen:
         self.frame = frame
 
     def forward(self, block: int) -> int:
-        """Where a jump to ``block`` may go instead: past blocks that only jump on
-        (with no phi moves on the way)."""
+        """Where a jump to ``block`` may go instead: past blocks that only jump on,
+        when the phi moves on the way move nothing (each value is already in place)."""
         seen = set()
         while block not in seen:
             seen.add(block)
             b = self.f.blocks[block]
             last = self.f.ins[b.ins[-1]]
-            if len(b.ins) != 1 or last.op != Op.JMP:
-                break
-            first = self.f.blocks[last.aux].ins[0]
-            if self.f.ins[first].op == Op.PHI:
+            if len(b.ins) != 1 or last.op != Op.JMP or not self.moves_nothing(block, last.aux):
                 break
             block = last.aux
         return block
+
+    def moves_nothing(self, src: int, dst: int) -> bool:
+        block = self.f.blocks[dst]
+        index = block.preds.index(src)
+        for ref in block.ins:
+            ins = self.f.ins[ref]
+            if ins.op != Op.PHI:
+                return True
+            arg = ins.args[index]
+            if ref in self.loc and (arg < 0 or self.loc[arg] != self.loc[ref]):
+                return False
+        return True
 
     # -- operands --------------------------------------------------------------------------
     def mem(self, loc: int) -> x86.Mem:

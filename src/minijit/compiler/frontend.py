@@ -718,12 +718,17 @@ class FrontEnd:
         Evaluation order, results and errors are those of the call."""
         source_of = getattr(self.resolve, "inline_source", None)
         py_func = source_of(target) if source_of is not None else None
-        if (py_func is None or py_func is self.pyfunc or py_func in self.inline_stack
+        # a recursive function is inlined into itself once: each call then does the work
+        # of two levels (fib makes about a third fewer calls)
+        unrolled = (py_func is self.pyfunc and len(self.inline_stack) < SELF_INLINE_DEPTH
+                    and all(p is py_func for p in self.inline_stack))
+        if py_func is None or not unrolled and (
+                py_func is self.pyfunc or py_func in self.inline_stack
                 or len(self.inline_stack) >= MAX_INLINE_DEPTH):
             return None
         fdef, source = parse_function(py_func)
         params = [a.arg for a in fdef.args.args]
-        if len(params) != len(args) or not _inlinable(fdef):
+        if len(params) != len(args) or not _inlinable(fdef, unrolled):
             return None
         saved = (self.source, self.globals, self.locals, self.prefix, self.inline, self.loops)
         self.inlined += 1
@@ -822,6 +827,8 @@ MAX_INT_PARAMS, MAX_FLOAT_PARAMS = 5, 8
 #: inline a callee of at most this many syntax nodes, nested at most this deep
 MAX_INLINE_NODES = 160
 MAX_INLINE_DEPTH = 3
+#: levels of itself a recursive function inlines
+SELF_INLINE_DEPTH = 1
 
 
 class _Returns:
@@ -839,13 +846,13 @@ def _namespace(pyfunc) -> dict:
     return names
 
 
-def _inlinable(fdef: ast.FunctionDef) -> bool:
-    """Small, and not calling itself by name (recursion is not inlined)."""
+def _inlinable(fdef: ast.FunctionDef, recursive_ok: bool) -> bool:
+    """Small, and (unless ``recursive_ok``) not calling itself by name."""
     count = 0
     for node in ast.walk(fdef):
         count += 1
-        if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
-                and node.func.id == fdef.name):
+        if (not recursive_ok and isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Name) and node.func.id == fdef.name):
             return False
     return count <= MAX_INLINE_NODES
 
