@@ -137,3 +137,16 @@ def test_calls_that_are_not_inlined(monkeypatch):
     assert g(3) == 3 and "call nothing" in g.ir()
     with pytest.raises(OverflowError):
         g(2**63 - 1)
+
+
+def test_first_calls_from_several_threads_compile_once():
+    import threading
+
+    f = jit(hypot2.py_func)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(f(3.0, 4.0))) for _ in range(8)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert results == [25.0] * 8 and f.signatures == ["float64(float64, float64)"]

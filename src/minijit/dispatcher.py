@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import ctypes
 import functools
+import threading
 
 from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
@@ -39,6 +40,9 @@ INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 TYPE_NAMES = {INT: "int64", FLOAT: "float64", BOOL: "bool", VOID: "void"}
 _BY_NAME = {name: t for t, name in TYPE_NAMES.items()}
 _PY_TYPES = {int: INT, float: FLOAT, bool: BOOL}
+#: compilations of all functions are serialised: a compile may compile its callees, and
+#: one lock for all cannot deadlock the way per-function locks taken in two orders could
+_COMPILE_LOCK = threading.RLock()
 _VARIADIC = 0x04 | 0x08  # CO_VARARGS | CO_VARKEYWORDS
 _CTYPES = {INT: ctypes.c_int64, FLOAT: ctypes.c_double, BOOL: ctypes.c_bool}
 
@@ -163,11 +167,15 @@ class Dispatcher:
 
     # -- compiling -------------------------------------------------------------------------
     def _compile(self, types: tuple[int, ...], declared_ret: int | None = None) -> _Kernel:
+        with _COMPILE_LOCK:  # one compilation at a time, whichever thread asks
+            kernel = self._kernels.get(types)
+            if kernel is not None:
+                return kernel
+            return self._compile_new(types, declared_ret)
+
+    def _compile_new(self, types: tuple[int, ...], declared_ret: int | None) -> _Kernel:
         from minijit.compiler.driver import compile_function
 
-        kernel = self._kernels.get(types)
-        if kernel is not None:
-            return kernel
         pending = _Pending(declared_ret)
         cell = ctypes.c_uint64(0)
         self._pending[types] = (pending, cell)
