@@ -90,8 +90,8 @@ class Program:
     def int_expr(self, depth: int) -> tuple[str, str]:
         kind = self.draw(st.integers(0, 10 if depth > 0 else 1))
         if kind == 10:  # a call to a jitted helper (inlined), or its checked twin
-            (l, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
-            return f"int_helper({l}, {r})", f"int_helper_checked({lc}, {rc})"
+            (lhs, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
+            return f"int_helper({lhs}, {r})", f"int_helper_checked({lc}, {rc})"
         if kind == 0:
             v = self.pick(self.ints)
             return v, v
@@ -100,30 +100,30 @@ class Program:
             return f"({c})", f"({c})"
         if kind in (2, 3):
             op = self.pick(INT_OPS)
-            (l, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
-            text, checked = f"({l} {op} {r})", f"({lc} {op} {rc})"
+            (lhs, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
+            text, checked = f"({lhs} {op} {r})", f"({lc} {op} {rc})"
             return text, f"_chk{checked}" if op in CHECKED else checked
         if kind == 4:
             op = self.pick(["<<", ">>"])
-            (l, lc) = self.int_expr(depth - 1)
+            (lhs, lc) = self.int_expr(depth - 1)
             n = self.draw(st.integers(0, 70))
-            return f"({l} {op} {n})", f"_chk({lc} {op} {n})"
+            return f"({lhs} {op} {n})", f"_chk({lc} {op} {n})"
         if kind == 5:
             fn = self.pick(["-", "~", "abs"])
             (e, ec) = self.int_expr(depth - 1)
             return f"({fn}({e}))", f"_chk({fn}({ec}))"
         if kind == 6:
             fn = self.pick(["min", "max"])
-            (l, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
-            return f"{fn}({l}, {r})", f"{fn}({lc}, {rc})"
+            (lhs, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
+            return f"{fn}({lhs}, {r})", f"{fn}({lc}, {rc})"
         if kind == 7:
             fn = self.pick(["int", "round", "math.floor", "math.ceil"])
             (e, ec) = self.float_expr(depth - 1)
             return f"{fn}({e})", f"_chk({fn}({ec}))"
         if kind == 8:
-            (c, cc), (l, lc), (r, rc) = (self.bool_expr(depth - 1), self.int_expr(depth - 1),
+            (c, cc), (lhs, lc), (r, rc) = (self.bool_expr(depth - 1), self.int_expr(depth - 1),
                                          self.int_expr(depth - 1))
-            return f"({l} if {c} else {r})", f"({lc} if {cc} else {rc})"
+            return f"({lhs} if {c} else {r})", f"({lc} if {cc} else {rc})"
         (e, ec) = self.int_expr(depth - 1)
         n = self.draw(st.integers(0, 5))
         return f"({e} ** {n})", f"_chk({ec} ** {n})"
@@ -131,8 +131,8 @@ class Program:
     def float_expr(self, depth: int) -> tuple[str, str]:
         kind = self.draw(st.integers(0, 8 if depth > 0 else 1))
         if kind == 8:
-            (l, lc), (r, rc) = self.float_expr(depth - 1), self.float_expr(depth - 1)
-            return f"float_helper({l}, {r})", f"float_helper({lc}, {rc})"
+            (lhs, lc), (r, rc) = self.float_expr(depth - 1), self.float_expr(depth - 1)
+            return f"float_helper({lhs}, {r})", f"float_helper({lc}, {rc})"
         if kind == 0:
             v = self.pick(self.floats)
             return v, v
@@ -141,11 +141,11 @@ class Program:
             return c, c
         if kind in (2, 3):
             op = self.pick(FLOAT_OPS)
-            (l, lc) = self.float_expr(depth - 1)
+            (lhs, lc) = self.float_expr(depth - 1)
             (r, rc) = self.float_expr(depth - 1) if kind == 2 else self.int_expr(depth - 1)
             if self.draw(st.booleans()):
-                (l, lc), (r, rc) = (r, rc), (l, lc)
-            return f"({l} {op} {r})", f"({lc} {op} {rc})"
+                (lhs, lc), (r, rc) = (r, rc), (lhs, lc)
+            return f"({lhs} {op} {r})", f"({lc} {op} {rc})"
         if kind == 4:
             fn = self.pick(["-", "abs", "float"])
             (e, ec) = self.float_expr(depth - 1)
@@ -159,9 +159,9 @@ class Program:
         if kind == 6:
             (e, ec) = self.int_expr(depth - 1)
             return f"float({e})", f"float({ec})"
-        (c, cc), (l, lc), (r, rc) = (self.bool_expr(depth - 1), self.float_expr(depth - 1),
+        (c, cc), (lhs, lc), (r, rc) = (self.bool_expr(depth - 1), self.float_expr(depth - 1),
                                      self.float_expr(depth - 1))
-        return f"({l} if {c} else {r})", f"({lc} if {cc} else {rc})"
+        return f"({lhs} if {c} else {r})", f"({lc} if {cc} else {rc})"
 
     def any_expr(self, depth: int) -> tuple[str, str]:
         return (self.int_expr if self.draw(st.booleans()) else self.float_expr)(depth)
@@ -179,8 +179,8 @@ class Program:
             (e, ec) = self.bool_expr(depth - 1)
             return f"(not {e})", f"(not {ec})"
         op = self.pick(["and", "or"])
-        (l, lc), (r, rc) = self.bool_expr(depth - 1), self.bool_expr(depth - 1)
-        return f"({l} {op} {r})", f"({lc} {op} {rc})"
+        (lhs, lc), (r, rc) = self.bool_expr(depth - 1), self.bool_expr(depth - 1)
+        return f"({lhs} {op} {r})", f"({lc} {op} {rc})"
 
     def block(self, indent: int, depth: int, in_loop: bool) -> list[tuple[str, str]]:
         lines = []

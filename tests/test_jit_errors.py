@@ -184,7 +184,7 @@ def is_compare(x):
 
 
 def unpack_mismatch(x):
-    a, b = x, x, x
+    a, b = x, x, x  # noqa: F841, F821 (compiled, never run)
     return a
 
 
@@ -196,8 +196,8 @@ def loop_unbound(n):
     total = 0
     while n > 0:
         if n == 3:
-            total = later
-        later = n
+            total = later  # noqa: F841, F821 (compiled, never run)
+        later = n  # noqa: F841, F821 (compiled, never run)
         n -= 1
     return total
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import textwrap
 
-import pytest
 
 from minijit import jit
 from minijit.cli.main import main
