@@ -56,6 +56,8 @@ qword, byte = x86.qword, x86.byte
 INT_ARG_REGS = (7, 6, 2, 1, 8)  # rdi rsi rdx rcx r8: the internal convention
 PUBLIC_INT_ARGS = (6, 2, 1, 8, 9)  # rsi rdx rcx r8 r9: after the result pointer
 CALL_SCRATCH = 16  # bytes at [rsp] kept for inputs a call must not lose
+#: ops that keep values in that scratch area
+SCRATCH_OPS = frozenset({Op.LIBM, Op.FPOW, Op.FMOD, Op.FFLOORDIV, Op.ITRUEDIV})
 INT64_MIN = -(1 << 63)
 
 SIGNED = {"eq": "e", "ne": "ne", "lt": "l", "le": "le", "gt": "g", "ge": "ge",
@@ -92,9 +94,11 @@ class CodeGen:
         self.epilogue = self.a.label()
         self.pool_start = self.a.label()
         saved = len(alloc.used_callee_saved)
-        frame = CALL_SCRATCH + 8 * alloc.slots
-        if (8 + 8 * saved + frame) % 16:
-            frame += 8
+        self.scratch = CALL_SCRATCH if any(
+            f.ins[r].op in SCRATCH_OPS for b in alloc.order for r in b.ins) else 0
+        frame = self.scratch + 8 * alloc.slots
+        if alloc.has_calls and (8 + 8 * saved + frame) % 16:
+            frame += 8  # System V: rsp is 16-byte aligned at every call
         self.frame = frame
 
     def forward(self, block: int) -> int:
@@ -124,7 +128,7 @@ class CodeGen:
 
     # -- operands --------------------------------------------------------------------------
     def mem(self, loc: int) -> x86.Mem:
-        return qword[rsp + CALL_SCRATCH + 8 * (loc - SLOT)]
+        return qword[rsp + self.scratch + 8 * (loc - SLOT)]
 
     def is_float(self, ref: int) -> bool:
         return self.f.type_of(ref) == FLOAT
@@ -340,7 +344,8 @@ class CodeGen:
         a.jcc("b", overflow)
         for reg in self.alloc.used_callee_saved:
             a.push(GPR[reg])
-        a.sub(rsp, self.frame)
+        if self.frame:
+            a.sub(rsp, self.frame)
 
         def too_deep() -> None:
             a.bind(overflow)
@@ -366,7 +371,8 @@ class CodeGen:
     def epilogue_code(self) -> None:
         a = self.a
         a.bind(self.epilogue)
-        a.add(rsp, self.frame)
+        if self.frame:
+            a.add(rsp, self.frame)
         for reg in reversed(self.alloc.used_callee_saved):
             a.pop(GPR[reg])
         a.ret()

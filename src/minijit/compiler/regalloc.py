@@ -153,12 +153,9 @@ def _linear_scan(f, alloc, start, end, calls, hints) -> None:
     free_int = list(INT_CALLER_SAVED + INT_CALLEE_SAVED)
     free_float = list(FLOAT_REGS)
     active: list[tuple[int, int]] = []  # (end, value)
-    free_slots: list[int] = []
     used_callee: set[int] = set()
 
-    def new_slot() -> int:
-        if free_slots:
-            return free_slots.pop()
+    def new_slot() -> int:  # one slot per spilled value: frames stay small anyway
         alloc.slots += 1
         return SLOT + alloc.slots - 1
 
