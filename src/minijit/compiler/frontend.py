@@ -90,12 +90,25 @@ class _Undefined(Exception):
     pass
 
 
-def _assigned_names(fdef: ast.FunctionDef) -> set[str]:
-    names = set()
-    for node in ast.walk(fdef):
-        if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
-            names.add(node.id)
-    return names
+def _facts(fdef: ast.FunctionDef) -> tuple[frozenset[str], int, bool]:
+    """(names it assigns, its size in nodes, whether it calls itself by name), walked
+    once per tree (the trees are cached per file, so these are too)."""
+    facts = getattr(fdef, "_minijit_facts", None)
+    if facts is None:
+        names, count, recursive = set(), 0, False
+        for node in ast.walk(fdef):
+            count += 1
+            if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
+                names.add(node.id)
+            elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                  and node.func.id == fdef.name):
+                recursive = True
+        facts = fdef._minijit_facts = (frozenset(names), count, recursive)
+    return facts
+
+
+def _assigned_names(fdef: ast.FunctionDef) -> frozenset[str]:
+    return _facts(fdef)[0]
 
 
 class FrontEnd:
@@ -848,13 +861,8 @@ def _namespace(pyfunc) -> dict:
 
 def _inlinable(fdef: ast.FunctionDef, recursive_ok: bool) -> bool:
     """Small, and (unless ``recursive_ok``) not calling itself by name."""
-    count = 0
-    for node in ast.walk(fdef):
-        count += 1
-        if (not recursive_ok and isinstance(node, ast.Call)
-                and isinstance(node.func, ast.Name) and node.func.id == fdef.name):
-            return False
-    return count <= MAX_INLINE_NODES
+    _, count, recursive = _facts(fdef)
+    return count <= MAX_INLINE_NODES and (recursive_ok or not recursive)
 
 
 class _TypeConflict(Exception):
