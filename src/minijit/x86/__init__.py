@@ -5,18 +5,26 @@ GNU as's ``.intel_syntax noprefix`` text.  Both read one instruction table
 (:mod:`minijit.x86.table`) through one encoder (:mod:`minijit.x86.encoder`).
 Registers and size keywords are importable names: ``from minijit.x86 import rax,
 qword``.
+
+The text front end (``assemble``) and the disassembler (``disassemble``,
+``Instruction``) are imported on first use: a program that only builds code does
+not load them.
 """
 
 from __future__ import annotations
 
 from minijit.x86.assembler import Assembler
-from minijit.x86.decoder import Instruction, disassemble
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, SIZES, Label, Mem, Reg
-from minijit.x86.syntax import assemble
 
 globals().update(REGISTERS)
 globals().update({name: size for name, size in SIZES.items() if name != "ptr"})
+
+_LAZY = {
+    "assemble": "minijit.x86.syntax",
+    "disassemble": "minijit.x86.decoder",
+    "Instruction": "minijit.x86.decoder",
+}
 
 __all__ = [
     "AsmError",
@@ -32,9 +40,15 @@ __all__ += list(REGISTERS) + [name for name in SIZES if name != "ptr"]
 
 
 def __getattr__(name: str) -> object:
-    # The disassembler is imported on first use: assembling does not need it.
-    if name == "disassemble":
-        from minijit.x86.decoder import disassemble
+    module_name = _LAZY.get(name)
+    if module_name is None:
+        raise AttributeError(f"module 'minijit.x86' has no attribute {name!r}")
+    import importlib
 
-        return disassemble
-    raise AttributeError(f"module 'minijit.x86' has no attribute {name!r}")
+    value = getattr(importlib.import_module(module_name), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

@@ -31,10 +31,11 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from minijit.x86.encoder import DIRECT, INDEX, MNEMONIC_ALIASES, canonical, choose, encode
+from minijit.x86.encoder import (MNEMONIC_ALIASES, canonical, choose, direct_table, encode,
+                                 kinds_table)
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import Label, Mem
-from minijit.x86.table import CONDITION_ALIASES, CONDITIONS
+from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
 
@@ -282,11 +283,11 @@ class Assembler:
     def cmovcc(self, cond: str, dest: object, src: object) -> None:
         self.emit("cmov" + _condition(cond), dest, src)
 
-    def _encode(self, mnemonic: str, ops: tuple, cache: dict, table: dict) -> bytes | None:
+    def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
         try:
-            form, ops, code = choose(mnemonic, ops, table)
+            form, ops, code = choose(mnemonic, ops)
         except AsmError as error:
             raise AsmError(f"{instruction_text(mnemonic, ops)}: {error}") from None
         if form.rel_size:
@@ -313,7 +314,7 @@ class Assembler:
         target = ops[0]
         if isinstance(target, Label):
             self._check_label(target)
-        cands = INDEX[canonical(mnemonic)][("rel",)]
+        cands = kinds_table(canonical(mnemonic))[("rel",)]
         short = near = None
         for form, _ in cands:
             if form.rel_size == 1:
@@ -492,24 +493,23 @@ def _method_name(mnemonic: str) -> str:
     return mnemonic + "_" if keyword.iskeyword(mnemonic) else mnemonic
 
 
-REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
-
-
 def _make_method(mnemonic: str):
     """The builder method for ``mnemonic``.
 
     1. The cache maps operand tuples (registers, integers, memory operands compare by
        value) to bytes; branches and label references are never cached.
-    2. Operand kinds listed in ``encoder.DIRECT`` give the form, or a picker that
+    2. Operand kinds listed in ``encoder.direct_table`` give the form, or a picker that
        checks fixed registers and immediate ranges, and go straight to ``encode``.
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
+
+    The direct table starts empty and is filled on the method's first slow call, so
+    that importing the builder builds no tables.
     """
     cache: dict[tuple, bytes] = {}
     CACHES.append(cache)
     name = canonical(mnemonic)
-    table = INDEX[name]
-    direct = DIRECT.get(name, {})
+    direct: dict[tuple, tuple] = {}
 
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
@@ -523,7 +523,9 @@ def _make_method(mnemonic: str):
                     raise KeyError
                 code = encode(form, ops)
             except (KeyError, AttributeError, AsmError):
-                code = self._encode(name, ops, cache, table)
+                if not direct:
+                    direct.update(direct_table(name))
+                code = self._encode(name, ops, cache)
                 if code is None:
                     return
             else:
@@ -550,7 +552,7 @@ METHODS: dict[str, object] = {}
 
 
 def _install() -> None:
-    for mnemonic in [*INDEX, *MNEMONIC_ALIASES]:
+    for mnemonic in [*MNEMONICS, *MNEMONIC_ALIASES]:
         method = _make_method(mnemonic)
         METHODS[mnemonic] = method
         setattr(Assembler, _method_name(mnemonic), method)

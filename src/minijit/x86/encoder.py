@@ -1,14 +1,17 @@
 """The encoder: operands in, the table's form out, then its bytes.
 
-Selecting a form is one dict lookup: ``INDEX[mnemonic][kinds]``, where ``kinds`` is
-the tuple of operand kinds (``("r64", "imm")``).  The entry is the short list of
+Selecting a form is one dict lookup: ``kinds_table(mnemonic)[kinds]``, where ``kinds``
+is the tuple of operand kinds (``("r64", "imm")``).  The entry is the short list of
 candidate forms in table order (``add r/m64, imm8`` before ``add RAX, imm32`` before
 ``add r/m64, imm32``); the first one whose fixed registers and immediate range
-accept the operands wins.  Nothing is searched beyond that list.  ``DIRECT`` holds
-the same decision precomputed for the builder's fast path: the form itself where
+accept the operands wins.  Nothing is searched beyond that list.  ``direct_table``
+holds the same decision precomputed for the builder's fast path: the form itself where
 the kinds decide, else a picker closure over the candidates' precomputed range
 checks (``_accepts`` states the same checks with reasons, for error messages).
 GNU as's own choices (``rewrite``, the two-byte VEX swap) are applied by ``choose``.
+Both tables are built per mnemonic on its first use (from ``table.forms_of``), so
+importing the encoder parses nothing and a program pays only for the mnemonics
+it uses.
 
 Encoding a form follows the manual's byte order::
 
@@ -25,17 +28,17 @@ from itertools import product
 
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
-from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms
+from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms_of
 
 __all__ = [
-    "DIRECT",
-    "INDEX",
     "canonical",
     "choose",
     "describe_kinds",
+    "direct_table",
     "encode",
     "encode_fields",
     "form_fields",
+    "kinds_table",
     "rewrite",
     "select",
 ]
@@ -85,28 +88,35 @@ def _lookup_kinds(form: Form, i: int) -> list[str]:
     return expanded
 
 
-def _build_index() -> dict[str, dict[tuple, object]]:
-    index: dict[str, dict[tuple, list]] = {}
-    for form in forms(avx512=True):
+def _build_table(mnemonic: str) -> dict[tuple, object]:
+    """Operand kinds -> the candidate forms ``(form, needs_check)``, in table order, or
+    AMBIGUOUS where unsized memory would fit forms of different sizes."""
+    table: dict[tuple, list] = {}
+    for form in forms_of(mnemonic):
         choices = [_lookup_kinds(form, i) for i in range(len(form.kinds))]
-        table = index.setdefault(form.mnemonic, {})
         for key in product(*choices):
             table.setdefault(key, []).append((form, _needs_check(form)))
-    frozen: dict[str, dict[tuple, object]] = {}
-    for mnemonic, table in index.items():
-        out: dict[tuple, object] = {}
-        for key, cands in table.items():
-            if "m" in key and len({f.mem_size for f, _ in cands}) > 1:
-                size = DEFAULT_MEMORY_SIZE.get(mnemonic)
-                cands = [c for c in cands if c[0].mem_size == size]
-                out[key] = tuple(cands) if cands else AMBIGUOUS
-            else:
-                out[key] = tuple(cands)
-        frozen[mnemonic] = out
-    return frozen
+    out: dict[tuple, object] = {}
+    for key, cands in table.items():
+        if "m" in key and len({f.mem_size for f, _ in cands}) > 1:
+            size = DEFAULT_MEMORY_SIZE.get(mnemonic)
+            cands = [c for c in cands if c[0].mem_size == size]
+            out[key] = tuple(cands) if cands else AMBIGUOUS
+        else:
+            out[key] = tuple(cands)
+    return out
 
 
-INDEX: dict[str, dict[tuple, object]] = _build_index()
+_KINDS_TABLES: dict[str, dict[tuple, object]] = {}
+
+
+def kinds_table(mnemonic: str) -> dict[tuple, object] | None:
+    """The selection table of a canonical ``mnemonic`` (built on its first use), None if
+    the table has no such mnemonic: operand kinds -> candidate forms (or AMBIGUOUS)."""
+    found = _KINDS_TABLES.get(mnemonic)
+    if found is None and forms_of(mnemonic):
+        found = _KINDS_TABLES[mnemonic] = _build_table(mnemonic)
+    return found
 
 
 def _picker(cands: tuple) -> Callable[[Sequence[object]], Form | None]:
@@ -135,8 +145,8 @@ def _picker(cands: tuple) -> Callable[[Sequence[object]], Form | None]:
     return pick
 
 
-def _build_direct() -> dict[str, dict[tuple, tuple]]:
-    """Per mnemonic: operand kinds -> ``(form, memory operand index, picker)``.
+def _build_direct(mnemonic: str) -> dict[tuple, tuple]:
+    """Operand kinds -> ``(form, memory operand index, picker)`` for one mnemonic.
 
     For kinds listed here the encoder needs no selection beyond the kinds: the form
     is fixed (``picker`` None), or ``picker(ops)`` chooses among candidates by fixed
@@ -145,25 +155,32 @@ def _build_direct() -> dict[str, dict[tuple, tuple]]:
     index that carries a label sends the instruction down the general path (it needs
     a fixup).
     """
-    direct: dict[str, dict[tuple, tuple]] = {}
-    for mnemonic, table in INDEX.items():
-        out = direct.setdefault(mnemonic, {})
-        for key, cands in table.items():
-            if cands is AMBIGUOUS or "rel" in key:
-                continue
-            if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
-                continue
-            form, check = cands[0]
-            if form.vex is not None and len(cands) > 1:
-                continue
-            mems = [i for i, k in enumerate(key) if k[0] in "mb"]
-            if any("{" in key[i] for i in mems):
-                continue
-            out[key] = (form, mems[0] if mems else -1, _picker(cands) if check else None)
-    return direct
+    out: dict[tuple, tuple] = {}
+    for key, cands in kinds_table(mnemonic).items():
+        if cands is AMBIGUOUS or "rel" in key:
+            continue
+        if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
+            continue
+        form, check = cands[0]
+        if form.vex is not None and len(cands) > 1:
+            continue
+        mems = [i for i, k in enumerate(key) if k[0] in "mb"]
+        if any("{" in key[i] for i in mems):
+            continue
+        out[key] = (form, mems[0] if mems else -1, _picker(cands) if check else None)
+    return out
 
 
-DIRECT = _build_direct()
+_DIRECT_TABLES: dict[str, dict[tuple, tuple]] = {}
+
+
+def direct_table(mnemonic: str) -> dict[tuple, tuple]:
+    """The builder's fast-path table of a canonical, known ``mnemonic`` (built on first
+    use): operand kinds -> ``(form, memory operand index, picker)``."""
+    found = _DIRECT_TABLES.get(mnemonic)
+    if found is None:
+        found = _DIRECT_TABLES[mnemonic] = _build_direct(mnemonic)
+    return found
 
 
 def kind_of(op: object) -> str:
@@ -211,10 +228,10 @@ def _accepts(form: Form, ops: Sequence[object]) -> str | None:
 def select(mnemonic: str, ops: Sequence[object], table: dict | None = None) -> Form:
     """The table form that encodes ``mnemonic ops``, or AsmError saying why none does.
 
-    ``table`` is ``INDEX[canonical(mnemonic)]`` when the caller has it at hand.
+    ``table`` is ``kinds_table(canonical(mnemonic))`` when the caller has it at hand.
     """
     if table is None:
-        table = INDEX.get(canonical(mnemonic))
+        table = kinds_table(canonical(mnemonic))
         if table is None:
             raise AsmError(f"unknown mnemonic {mnemonic!r}")
     try:
@@ -240,8 +257,7 @@ def select(mnemonic: str, ops: Sequence[object], table: dict | None = None) -> F
 
 def _no_form_message(mnemonic: str, kinds: tuple) -> str:
     name = canonical(mnemonic)
-    signatures = list(dict.fromkeys(f.signature() for f in forms(avx512=True)
-                                    if f.mnemonic == name))
+    signatures = list(dict.fromkeys(f.signature() for f in forms_of(name)))
     hint = ""
     mems = sum(k[0] == "m" for k in kinds)
     sizes = {k for k in kinds if k in ("r8", "r16", "r32", "r64")}
@@ -250,7 +266,7 @@ def _no_form_message(mnemonic: str, kinds: tuple) -> str:
     elif mems > 1:
         hint = " (at most one operand may be memory)"
     elif kinds and kinds[-1] in ("r16", "r32", "r64", "r8") and any(
-            f.mnemonic == name and "CL" in f.operands for f in forms(avx512=True)):
+            "CL" in f.operands for f in forms_of(name)):
         hint = " (a count in a register must be cl)"
     elif len(sizes) > 1:
         hint = " (operand sizes differ)"
@@ -524,7 +540,7 @@ def _two_byte_vex(mnemonic: str, ops: tuple, form: Form, code: bytes) -> tuple[F
     the 3-byte VEX (only REX.B was needed): ``vmovaps xmm0, xmm8`` is C5 78 29 C0."""
     if not all(type(op) is Reg for op in ops):
         return form, code
-    for other, _ in INDEX[mnemonic][tuple(op.kind for op in ops)]:
+    for other, _ in kinds_table(mnemonic)[tuple(op.kind for op in ops)]:
         if other.vex is not None:
             other_code = encode(other, ops)
             if other_code[0] == 0xC5:
@@ -535,13 +551,13 @@ def _two_byte_vex(mnemonic: str, ops: tuple, form: Form, code: bytes) -> tuple[F
 def choose(mnemonic: str, ops: tuple, table: dict | None = None) -> tuple[Form, tuple, bytes]:
     """The form, operands and bytes GNU as would give ``mnemonic ops``.
 
-    ``mnemonic`` is canonical (see :func:`canonical`); ``table`` is its INDEX entry.
+    ``mnemonic`` is canonical (see :func:`canonical`); ``table`` is its kinds_table.
     Applies :func:`rewrite`, then :func:`select`; bytes are b"" for branch forms (the
     assembler lays those out).
     """
     if mnemonic in REWRITTEN:
         mnemonic, ops = rewrite(mnemonic, ops)
-        table = INDEX[mnemonic]
+        table = kinds_table(mnemonic)
     form = select(mnemonic, ops, table)
     if form.rel_size:
         return form, ops, b""
@@ -558,7 +574,7 @@ def encode_fields(mnemonic: str, ops: Sequence[object]) -> tuple[Form, list[tupl
     prints these).  Branch forms show their rel8 form with a zero displacement.
     """
     name = canonical(mnemonic)
-    if name not in INDEX:
+    if kinds_table(name) is None:
         raise AsmError(f"unknown mnemonic {mnemonic!r}")
     form, ops, _ = choose(name, tuple(ops))
     return form, form_fields(form, ops)

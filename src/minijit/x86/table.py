@@ -85,15 +85,30 @@ Forms
 
 :func:`forms` returns the parsed :class:`Form` records; see its fields for the
 decoded view of each entry (prefix bytes, REX.W, opcode bytes, ModRM use, immediate
-size, VEX fields, roles and operand kinds).  ``build_index`` groups them by
-``(mnemonic, operand kinds)`` for the encoder.
+size, VEX fields, roles and operand kinds).  Entries are parsed on first use:
+:func:`forms_of` parses one mnemonic's entries (what the encoder needs for an
+instruction it has not seen), :func:`forms` all of them (the decoder, the corpus).
+A ``Form`` is parsed once and shared by both.  The encoder groups a mnemonic's
+forms by operand kinds (``minijit.x86.encoder``).
 """
 
 from __future__ import annotations
 
 from functools import cache
 
-__all__ = ["AVX512_ENTRIES", "CONDITIONS", "CONDITION_ALIASES", "ENTRIES", "OPERAND_KINDS", "Form", "forms"]
+__all__ = [
+    "ALL_ENTRIES",
+    "AVX512_ENTRIES",
+    "CONDITIONS",
+    "CONDITION_ALIASES",
+    "ENTRIES",
+    "MNEMONICS",
+    "OPERAND_KINDS",
+    "Form",
+    "form_at",
+    "forms",
+    "forms_of",
+]
 
 # Condition codes in encoding order (the low nibble of jcc/setcc/cmovcc).
 CONDITIONS = ["o", "no", "b", "ae", "e", "ne", "be", "a",
@@ -549,8 +564,10 @@ VEX_PP = {"NP": 0, "66": 1, "F3": 2, "F2": 3}
 VEX_MAP = {"0F": 1, "0F38": 2, "0F3A": 3}
 
 
+@cache
 def spec_kinds(spec: str) -> tuple[tuple[str, ...], str | None]:
-    """Concrete kinds an operand spec accepts, and the fixed register/constant if any.
+    """Concrete kinds an operand spec accepts, and the fixed register/constant if any
+    (cached: the table uses a few dozen specs).
 
     >>> spec_kinds("r/m64")
     (('r64', 'm64'), None)
@@ -578,6 +595,19 @@ def spec_kinds(spec: str) -> tuple[tuple[str, ...], str | None]:
         else:
             raise ValueError(f"bad operand spec {spec!r}")
     return tuple(dict.fromkeys(kinds)), None
+
+
+@cache
+def _operand_specs(operands: str) -> tuple:
+    """``(specs, kinds, fixed, masked, zeroing, bcst)`` of an entry's operand string (see
+    :class:`Form`); cached, since many entries share one (``"r/m64, r64"``)."""
+    specs = tuple(s.strip() for s in operands.split(",")) if operands else ()
+    # AVX-512 decorations on the destination: {k} write mask, {z} zeroing.
+    bare = [spec.replace("{k}", "").replace("{z}", "").strip() for spec in specs]
+    parsed = [spec_kinds(s) for s in bare]
+    bcst = max((int(k[1:]) for k, _ in parsed for k in k if k[0] == "b"), default=0)
+    return (specs, tuple(k for k, _ in parsed), tuple(f for _, f in parsed), "{k}" in operands,
+            "{z}" in operands, bcst)
 
 
 class Form:
@@ -646,17 +676,10 @@ class Form:
 
     def __init__(self, mnemonic: str, operands: str, encoding: str, index: int) -> None:
         self.mnemonic = mnemonic
-        self.operands = tuple(s.strip() for s in operands.split(",")) if operands else ()
         self.encoding = encoding
         self.index = index
-        # AVX-512 decorations on the destination: {k} write mask, {z} zeroing.
-        self.masked = any("{k}" in spec for spec in self.operands)
-        self.zeroing = any("{z}" in spec for spec in self.operands)
-        bare = [spec.replace("{k}", "").replace("{z}", "").strip() for spec in self.operands]
-        parsed = [spec_kinds(s) for s in bare]
-        self.bcst = max((int(k[1:]) for k, _ in parsed for k in k if k[0] == "b"), default=0)
-        self.kinds = tuple(k for k, _ in parsed)
-        self.fixed = tuple(f for _, f in parsed)
+        (self.operands, self.kinds, self.fixed, self.masked, self.zeroing,
+         self.bcst) = _operand_specs(operands)
         self._parse_encoding(encoding.split())
         self._assign_roles()
         self._sizes()
@@ -792,11 +815,50 @@ class Form:
         return f"{self.mnemonic} {', '.join(self.operands)}".strip()
 
 
+# Entries are parsed into Forms on first use, one mnemonic at a time: importing the
+# table costs only the string triples, and an instruction never used is never parsed.
+ALL_ENTRIES = ENTRIES + AVX512_ENTRIES
+_FORMS: list[Form | None] = [None] * len(ALL_ENTRIES)
+
+
+def _by_mnemonic() -> dict[str, list[int]]:
+    groups: dict[str, list[int]] = {}
+    for i, entry in enumerate(ALL_ENTRIES):
+        groups.setdefault(entry[0], []).append(i)
+    return groups
+
+
+_BY_MNEMONIC = _by_mnemonic()
+#: every mnemonic of the table (AVX-512 included), in table order
+MNEMONICS: tuple[str, ...] = tuple(_BY_MNEMONIC)
+
+
+def form_at(i: int) -> Form:
+    """The parsed entry ``ALL_ENTRIES[i]`` (parsed once, then shared)."""
+    form = _FORMS[i]
+    if form is None:
+        form = _FORMS[i] = Form(*ALL_ENTRIES[i], i)
+    return form
+
+
+_FORMS_OF: dict[str, tuple[Form, ...]] = {}
+
+
+def forms_of(mnemonic: str) -> tuple[Form, ...]:
+    """The forms of one mnemonic, in table order (AVX-512 included); () if unknown."""
+    found = _FORMS_OF.get(mnemonic)
+    if found is None:
+        found = tuple(form_at(i) for i in _BY_MNEMONIC.get(mnemonic, ()))
+        if found:
+            _FORMS_OF[mnemonic] = found
+    return found
+
+
 @cache
 def forms(avx512: bool = False) -> tuple[Form, ...]:
     """The table entries, parsed, in table order; with ``avx512`` also AVX512_ENTRIES.
 
-    ``Form.index`` is the entry's position in ``ENTRIES + AVX512_ENTRIES``.
+    ``Form.index`` is the entry's position in ``ALL_ENTRIES`` (``ENTRIES +
+    AVX512_ENTRIES``).
     """
-    entries = ENTRIES + AVX512_ENTRIES if avx512 else ENTRIES
-    return tuple(Form(m, o, e, i) for i, (m, o, e) in enumerate(entries))
+    return tuple(form_at(i) for i in range(len(ALL_ENTRIES) if avx512 else len(ENTRIES)))
