@@ -571,3 +571,20 @@ def test_register_pressure_spills_ints_and_floats_across_calls():
     for a, x in ((0, 0.0), (7, -1.25), (-123456, 3e5), (10**12, math.nan), (10**15, 1.0)):
         assert_same(f, a, x)
     assert "QWORD PTR [rsp+0x" in f.asm()  # values live in stack slots
+
+
+@pytest.mark.parametrize("d", [3, 7, 10, 12, 641, 65537, 999999937, 2**31 - 1, -3, -10])
+def test_division_by_constants_without_idiv(d):
+    """Constant divisors use a multiply by a magic number (powers of two: shifts)."""
+    import random
+
+    rng = random.Random(d)
+    floor, mod = kernel("x", f"x // ({d})"), kernel("x", f"x % ({d})")
+    values = INTS + [d, -d, d - 1, 1 - d, 5 * d + 1, -5 * d - 1]
+    values += [rng.randint(INT64_MIN, INT64_MAX) for _ in range(300)]
+    values += [rng.randint(-10 * abs(d), 10 * abs(d)) for _ in range(300)]
+    for x in values:
+        assert_same(floor, x)
+        assert_same(mod, x)
+    if d > 0:
+        assert "idiv" not in floor.asm() and "idiv" not in mod.asm()

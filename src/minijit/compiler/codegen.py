@@ -721,10 +721,51 @@ class CodeGen:
         self.store(ref, d)
 
     def op_ifloordiv(self, ref, ins) -> None:
-        self.divide(ref, ins, False, INT_ZERO_DIV)
+        if not self.divide_by_constant(ref, ins, False):
+            self.divide(ref, ins, False, INT_ZERO_DIV)
 
     def op_imod(self, ref, ins) -> None:
-        self.divide(ref, ins, True, INT_ZERO_MOD)
+        if not self.divide_by_constant(ref, ins, True):
+            self.divide(ref, ins, True, INT_ZERO_MOD)
+
+    def divide_by_constant(self, ref, ins, want_mod: bool) -> bool:
+        """x // d and x % d for a constant d > 1 without idiv (Granlund and Montgomery,
+        "Division by invariant integers using multiplication", signed case): the
+        truncated quotient is ((x + mulsh(m - 2**64, x)) >> (l - 1)) - (x >> 63) with
+        l = bitlen(d - 1) and m = 1 + 2**(63 + l) // d; then Python's floor: a negative
+        remainder moves the quotient down one and the remainder up by d."""
+        a = self.a
+        x, divisor = ins.args
+        d = self.ival(divisor) if divisor < 0 else 0
+        if d < 2 or not _fits32(d):
+            return False
+        l = (d - 1).bit_length()
+        m = 1 + (1 << (63 + l)) // d
+        self.load(rcx, x)
+        a.mov(rax, m - (1 << 64))
+        a.imul(rcx)  # rdx = high half of x * (m - 2**64)
+        a.add(rdx, rcx)
+        if l > 1:
+            a.sar(rdx, l - 1)
+        a.mov(rax, rcx)
+        a.sar(rax, 63)
+        a.sub(rdx, rax)  # truncated quotient
+        a.imul(rax, rdx, d)
+        a.sub(rcx, rax)  # truncated remainder, with the sign of x
+        a.mov(rax, rcx)
+        a.sar(rax, 63)  # -1 where the remainder is negative
+        if want_mod:
+            a.and_(rax, d)
+            a.add(rcx, rax)
+            result = rcx
+        else:
+            a.add(rdx, rax)
+            result = rdx
+        dest = self.dest(ref, result)
+        if dest is not result:
+            a.mov(dest, result)
+        self.store(ref, dest)
+        return True
 
     def op_udiv(self, ref, ins) -> None:
         self.load(r11, ins.args[1])
