@@ -29,6 +29,7 @@ import builtins
 import math
 
 from minijit.compiler.errors import CompileError, SourceInfo
+from minijit.compiler.intrinsics import BUILTINS, MATH_CONSTS, MATH_FUNCS, math_call
 from minijit.compiler.source import parse_function
 from minijit.compiler.ir import (
     BOOL, FLOAT, INT, RANGE_STEP, TYPE_NAMES, VOID, Function, Op,
@@ -57,15 +58,6 @@ MIRROR = {"eq": "eq", "ne": "ne", "lt": "gt", "le": "ge", "gt": "lt", "ge": "le"
 _TYPE_OF_VALUE = {bool: BOOL, int: INT, float: FLOAT}
 ANNOTATION_TYPES = {"int": INT, "float": FLOAT, "bool": BOOL, "None": VOID}
 
-# math functions: name -> (arity, kind).  kind is an op for inline code, or "libm".
-MATH_FUNCS: dict[str, tuple[int, object]] = {
-    "sqrt": (1, Op.FSQRT), "fabs": (1, Op.FABS), "floor": (1, Op.FFLOOR),
-    "ceil": (1, Op.FCEIL), "isnan": (1, Op.FISNAN), "isinf": (1, Op.FISINF),
-    "isfinite": (1, Op.FISFINITE),
-    **{name: (1, "libm") for name in ("sin", "cos", "tan", "exp", "log", "log2", "log10")},
-    **{name: (2, "libm") for name in ("atan2", "hypot", "pow")},
-}
-MATH_CONSTS = ("pi", "e", "tau", "inf", "nan")
 _MATH_BY_ID = {id(getattr(math, n)): n for n in MATH_FUNCS}
 _BUILTIN_NAMES = ("abs", "min", "max", "int", "float", "bool", "round", "range")
 _BUILTIN_BY_ID = {id(getattr(builtins, n)): n for n in _BUILTIN_NAMES}
@@ -700,10 +692,10 @@ class FrontEnd:
             raise self.error(node, "*args in calls is not supported")
         name = self.builtin_name(node.func)
         if name is not None and name != "range":
-            return getattr(self, "builtin_" + name)(node, [self.expr(a) for a in node.args])
+            return BUILTINS[name](self, node, [self.expr(a) for a in node.args])
         name = self.math_name(node.func)
         if name is not None:
-            return self.math_call(node, name, [self.expr(a) for a in node.args])
+            return math_call(self, node, name, [self.expr(a) for a in node.args])
         if isinstance(node.func, ast.Name) and node.func.id not in self.locals:
             target = self.lookup_global(node.func)
             args = [self.expr(a) for a in node.args]
@@ -768,72 +760,6 @@ class FrontEnd:
         if ret_type in (None, VOID):
             return self.f.const(VOID, None)
         return self.read(result, node)
-
-    def arity(self, node: ast.Call, name: str, args: list[int], lo: int, hi: int) -> None:
-        if not lo <= len(args) <= hi:
-            count = str(lo) if lo == hi else f"{lo} to {hi}" if hi < 99 else f"{lo} or more"
-            raise self.error(node, f"{name}() takes {count} arguments here "
-                             f"({len(args)} given)")
-
-    def builtin_abs(self, node: ast.Call, args: list[int]) -> int:
-        self.arity(node, "abs", args, 1, 1)
-        if self.f.type_of(args[0]) == FLOAT:
-            return self.emit(Op.FABS, FLOAT, (args[0],))
-        return self.emit(Op.IABS, INT, (self.to_int(args[0]),))
-
-    def _min_max(self, node: ast.Call, args: list[int], name: str, cond: str) -> int:
-        self.arity(node, name, args, 2, 99)
-        types = {self.f.type_of(a) for a in args}
-        if len(types) != 1:
-            names = " and ".join(sorted(TYPE_NAMES[t] for t in types))
-            raise self.error(node, f"{name}() of {names} values: its result's type would "
-                             "depend on the values; convert the arguments to one type")
-        t = types.pop()
-        cmp = Op.FCMP if t == FLOAT else Op.ICMP
-        best = args[0]
-        for item in args[1:]:  # keep the first extreme, as CPython does
-            better = self.emit(cmp, BOOL, (item, best), cond)
-            best = self.emit(Op.SELECT, t, (better, item, best))
-        return best
-
-    def builtin_min(self, node: ast.Call, args: list[int]) -> int:
-        return self._min_max(node, args, "min", "lt")
-
-    def builtin_max(self, node: ast.Call, args: list[int]) -> int:
-        return self._min_max(node, args, "max", "gt")
-
-    def builtin_int(self, node: ast.Call, args: list[int]) -> int:
-        self.arity(node, "int", args, 1, 1)
-        if self.f.type_of(args[0]) == FLOAT:
-            return self.emit(Op.F2I, INT, (args[0],))
-        return self.to_int(args[0])
-
-    def builtin_float(self, node: ast.Call, args: list[int]) -> int:
-        self.arity(node, "float", args, 1, 1)
-        return self.to_float(args[0])
-
-    def builtin_bool(self, node: ast.Call, args: list[int]) -> int:
-        self.arity(node, "bool", args, 1, 1)
-        return self.truth(args[0])
-
-    def builtin_round(self, node: ast.Call, args: list[int]) -> int:
-        self.arity(node, "round", args, 1, 1)
-        if self.f.type_of(args[0]) == FLOAT:
-            return self.emit(Op.FROUND, INT, (args[0],))
-        return self.to_int(args[0])
-
-    def math_call(self, node: ast.Call, name: str, args: list[int]) -> int:
-        arity, kind = MATH_FUNCS[name]
-        self.arity(node, f"math.{name}", args, arity, arity)
-        if kind in (Op.FFLOOR, Op.FCEIL) and self.f.type_of(args[0]) != FLOAT:
-            return self.to_int(args[0])
-        floats = tuple(self.to_float(a) for a in args)
-        if kind == "libm":
-            return self.emit(Op.LIBM, FLOAT, floats, name)
-        result = {Op.FFLOOR: INT, Op.FCEIL: INT, Op.FISNAN: BOOL, Op.FISINF: BOOL,
-                  Op.FISFINITE: BOOL}.get(kind, FLOAT)
-        return self.emit(kind, result, floats)
-
 
 #: parameters travel in registers: five integer ones after the result pointer, eight xmm
 MAX_INT_PARAMS, MAX_FLOAT_PARAMS = 5, 8
