@@ -2,11 +2,16 @@
 
 The pipeline, one module per phase::
 
-    source.py    inspect + ast: the function's tree and where it came from
-    frontend.py  tree -> typed SSA IR (ir.py), one function per argument-type signature
-    passes/      fold, copyprop, dce, checks, licm (listed once in passes/__init__.py)
-    regalloc.py  liveness and linear-scan register allocation
-    codegen.py   instruction selection and emission through minijit.x86.Assembler
+    source.py      linecache + ast: the function's def and where it came from
+    frontend.py    tree -> typed SSA IR (ir.py), one function per argument-type signature;
+                   intrinsics.py compiles the builtins and math functions
+    passes/        fold, copyprop, dce, checks, licm (listed once in passes/__init__.py),
+                   verify.py checks the IR between them
+    regalloc.py    liveness and linear-scan register allocation
+    codegen.py     instruction selection and emission through minijit.x86.Assembler;
+                   intcode.py and floatcode.py emit the ops, machine.py names registers,
+                   libm.py finds the C math functions
+    driver.py      the pipeline end to end; listing.py prints code by source line
 
 ``errors.CompileError`` is what users see for anything outside the subset.
 """
