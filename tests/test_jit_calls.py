@@ -150,3 +150,21 @@ def test_first_calls_from_several_threads_compile_once():
     for t in threads:
         t.join()
     assert results == [25.0] * 8 and f.signatures == ["float64(float64, float64)"]
+
+
+def test_a_caller_keeps_its_callee_alive(monkeypatch):
+    import gc
+    import linecache
+
+    monkeypatch.setattr(frontend, "MAX_INLINE_NODES", 0)
+    source = "def callee(x):\n    return x * 3\n\ndef caller(x):\n    return callee(x) + 1\n"
+    path = "<jit test keepalive>"
+    linecache.cache[path] = (len(source), None, source.splitlines(True), path)
+    namespace: dict = {}
+    exec(compile(source, path, "exec"), namespace)
+    namespace["callee"] = jit(namespace["callee"])
+    caller = jit(namespace["caller"])
+    assert caller(5) == 16 and "call callee" in caller.ir()
+    del namespace["callee"]  # only the compiled caller still refers to it
+    gc.collect()
+    assert caller(7) == 22
