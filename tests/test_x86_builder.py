@@ -275,6 +275,44 @@ def test_encode_fields_join_to_the_assembled_bytes():
         assert [f[0] for f in fields if f[0] == "opcode"] == ["opcode"]
 
 
+def test_fast_path_makes_the_general_encoders_bytes():
+    """Every corpus instruction the fast path takes gives encoder.choose's bytes, and
+    the fast path takes nearly all of them (it must not silently fall back)."""
+    from minijit.x86.corpus import corpus
+    from minijit.x86.encoder import canonical, choose
+    from minijit.x86.fastpath import direct_table
+    from minijit.x86.syntax import parse_operand
+
+    taken = 0
+    lines = [line for line in corpus(avx512=True) if line.split()[0] not in PREFIXES]
+    for line in lines:
+        mnemonic, _, rest = line.partition(" ")
+        ops = tuple(parse_operand(p) for p in rest.split(",")) if rest else ()
+        name = canonical(mnemonic)
+        key = tuple("imm" if type(op) is int else op.sel for op in ops)
+        entry = direct_table(name).get(key)
+        if entry is None:
+            continue
+        make, _, pick = entry
+        if pick is not None:
+            make = pick(ops)
+        assert make is not None, line
+        assert make(ops) == choose(name, ops)[2], line
+        taken += 1
+    assert taken > 0.9 * len(lines)
+
+
+@pytest.mark.parametrize("ops, hexcode", [
+    ((rax, rcx), "4801c8"),            # legacy register-register
+    ((qword[r12 + 8], registers.r9), "4d014c2408"),  # a SIB forced by r12
+    ((rax, qword[rbp]), "48034500"),   # rbp base without displacement: disp8 0
+])
+def test_fast_path_golden(ops, hexcode):
+    a = Assembler()
+    a.add(*ops)
+    assert a.assemble().hex() == hexcode
+
+
 def test_encode_fields_names_each_field():
     from minijit.x86.encoder import encode_fields
 

@@ -31,9 +31,9 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from minijit.x86.encoder import (MNEMONIC_ALIASES, canonical, choose, direct_table, encode,
-                                 kinds_table)
+from minijit.x86.encoder import MNEMONIC_ALIASES, canonical, choose, kinds_table
 from minijit.x86.errors import AsmError
+from minijit.x86.fastpath import direct_table
 from minijit.x86.registers import Label, Mem
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS
 
@@ -498,8 +498,9 @@ def _make_method(mnemonic: str):
 
     1. The cache maps operand tuples (registers, integers, memory operands compare by
        value) to bytes; branches and label references are never cached.
-    2. Operand kinds listed in ``encoder.direct_table`` give the form, or a picker that
-       checks fixed registers and immediate ranges, and go straight to ``encode``.
+    2. Operand kinds listed in ``fastpath.direct_table`` give the closure that makes
+       the bytes (or a picker that checks fixed registers and immediate ranges and
+       returns it).
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
 
@@ -515,13 +516,22 @@ def _make_method(mnemonic: str):
         code = cache.get(ops)
         if code is None:
             try:
-                form, mem, pick = direct[tuple([op.sel if type(op) is not int else "imm"
-                                                for op in ops])]
+                # The operand kinds, written out for the common arities (no loop).
+                if len(ops) == 2:
+                    a, b = ops
+                    key = (a.sel if type(a) is not int else "imm",
+                           b.sel if type(b) is not int else "imm")
+                elif len(ops) == 1:
+                    a = ops[0]
+                    key = (a.sel if type(a) is not int else "imm",)
+                else:
+                    key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
+                make, mem, pick = direct[key]
                 if pick is not None:
-                    form = pick(ops)
-                if form is None or mem >= 0 and ops[mem].label is not None:
+                    make = pick(ops)
+                if make is None or mem >= 0 and ops[mem].label is not None:
                     raise KeyError
-                code = encode(form, ops)
+                code = make(ops)
             except (KeyError, AttributeError, AsmError):
                 if not direct:
                     direct.update(direct_table(name))

@@ -4,12 +4,11 @@ Selecting a form is one dict lookup: ``kinds_table(mnemonic)[kinds]``, where ``k
 is the tuple of operand kinds (``("r64", "imm")``).  The entry is the short list of
 candidate forms in table order (``add r/m64, imm8`` before ``add RAX, imm32`` before
 ``add r/m64, imm32``); the first one whose fixed registers and immediate range
-accept the operands wins.  Nothing is searched beyond that list.  ``direct_table``
-holds the same decision precomputed for the builder's fast path: the form itself where
-the kinds decide, else a picker closure over the candidates' precomputed range
-checks (``_accepts`` states the same checks with reasons, for error messages).
+accept the operands wins.  Nothing is searched beyond that list.
+``minijit.x86.fastpath`` holds the same decision precomputed for the builder's fast
+path (``_accepts`` states the same checks with reasons, for error messages).
 GNU as's own choices (``rewrite``, the two-byte VEX swap) are applied by ``choose``.
-Both tables are built per mnemonic on its first use (from ``table.forms_of``), so
+The table is built per mnemonic on its first use (from ``table.forms_of``), so
 importing the encoder parses nothing and a program pays only for the mnemonics
 it uses.
 
@@ -23,7 +22,7 @@ for ``minijit explain``; ``encode`` (the hot path) only concatenates them.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from itertools import product
 
 from minijit.x86.errors import AsmError
@@ -31,10 +30,10 @@ from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
 from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms_of
 
 __all__ = [
+    "address_bytes",
     "canonical",
     "choose",
     "describe_kinds",
-    "direct_table",
     "encode",
     "encode_fields",
     "form_fields",
@@ -50,6 +49,7 @@ REWRITTEN = {"mov", "xchg", "imul", "movq", "movd", "int"}
 # and indirect branches work on 64-bit words.
 DEFAULT_MEMORY_SIZE = {"push": 64, "pop": 64, "call": 64, "jmp": 64}
 SCALE_BITS = {1: 0, 2: 1, 4: 2, 8: 3}
+_BYTE = [bytes((value,)) for value in range(256)]
 MNEMONIC_ALIASES: dict[str, str] = {}
 for _alias, _cond in CONDITION_ALIASES.items():
     for _stem in ("j", "set", "cmov"):
@@ -116,70 +116,6 @@ def kinds_table(mnemonic: str) -> dict[tuple, object] | None:
     found = _KINDS_TABLES.get(mnemonic)
     if found is None and forms_of(mnemonic):
         found = _KINDS_TABLES[mnemonic] = _build_table(mnemonic)
-    return found
-
-
-def _picker(cands: tuple) -> Callable[[Sequence[object]], Form | None]:
-    """The first of ``cands`` whose fixed registers and immediate range fit, as a
-    closure over precomputed checks (None if none fits: the general path explains)."""
-    checks = []
-    for form, _ in cands:
-        fixed = tuple((i, REGISTERS[f] if f != "1" else 1) for i, f in enumerate(form.fixed)
-                      if f is not None)
-        bits = form.size if form.sext else 0
-        checks.append((form, fixed, form.imm_i, form.imm_lo, form.imm_hi, bits))
-
-    def pick(ops: Sequence[object]) -> Form | None:
-        for form, fixed, imm_i, lo, hi, bits in checks:
-            if any(ops[i] is not want and ops[i] != want for i, want in fixed):
-                continue
-            if imm_i >= 0:
-                value = ops[imm_i]
-                if bits and (1 << (bits - 1)) <= value < (1 << bits):
-                    value -= 1 << bits  # the sign-extended immediate's own value
-                if not lo <= value <= hi:
-                    continue
-            return form
-        return None
-
-    return pick
-
-
-def _build_direct(mnemonic: str) -> dict[tuple, tuple]:
-    """Operand kinds -> ``(form, memory operand index, picker)`` for one mnemonic.
-
-    For kinds listed here the encoder needs no selection beyond the kinds: the form
-    is fixed (``picker`` None), or ``picker(ops)`` chooses among candidates by fixed
-    register and immediate range.  Left out: branches, unsized ambiguous memory,
-    GNU as's rewrites, VEX direction swaps, masked memory.  An operand at the memory
-    index that carries a label sends the instruction down the general path (it needs
-    a fixup).
-    """
-    out: dict[tuple, tuple] = {}
-    for key, cands in kinds_table(mnemonic).items():
-        if cands is AMBIGUOUS or "rel" in key:
-            continue
-        if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
-            continue
-        form, check = cands[0]
-        if form.vex is not None and len(cands) > 1:
-            continue
-        mems = [i for i, k in enumerate(key) if k[0] in "mb"]
-        if any("{" in key[i] for i in mems):
-            continue
-        out[key] = (form, mems[0] if mems else -1, _picker(cands) if check else None)
-    return out
-
-
-_DIRECT_TABLES: dict[str, dict[tuple, tuple]] = {}
-
-
-def direct_table(mnemonic: str) -> dict[tuple, tuple]:
-    """The builder's fast-path table of a canonical, known ``mnemonic`` (built on first
-    use): operand kinds -> ``(form, memory operand index, picker)``."""
-    found = _DIRECT_TABLES.get(mnemonic)
-    if found is None:
-        found = _DIRECT_TABLES[mnemonic] = _build_direct(mnemonic)
     return found
 
 
@@ -289,13 +225,21 @@ def _avx512_reasons(kinds: tuple) -> list[str]:
 
 # --- the byte fields ---------------------------------------------------------------------
 
-def _address(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
+def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
     """ModRM, SIB and displacement bytes, REX.X and REX.B, for memory operand ``m``.
 
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
     base, index, disp = m.base, m.index, m.disp
+    if index is None and n == 1 and base is not None and base.kind == "r64" and base.code != 4:
+        # The common case first: [base] or [base + disp8], base not rsp/r12 (which need
+        # a SIB) and, without a displacement, not rbp/r13 (see below).
+        code = base.code
+        if disp == 0 and code != 5:
+            return _BYTE[reg3 << 3 | code], 0, base.rex
+        if -128 <= disp <= 127:
+            return bytes((0x40 | reg3 << 3 | code, disp & 0xFF)), 0, base.rex
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
     if index is not None:
@@ -377,9 +321,9 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
             x = rm_op.num >> 4  # EVEX: bit 4 of a register in rm travels in X
         elif form.evex is not None:
             n = rm_op.size // 8 if rm_op.bcst else form.mem_size // 8
-            tail, x, b = _address(reg3, rm_op, n)
+            tail, x, b = address_bytes(reg3, rm_op, n)
         else:
-            tail, x, b = _address(reg3, rm_op)
+            tail, x, b = address_bytes(reg3, rm_op)
     elif form.plus_r:
         b = rm_op.rex
         opcode = opcode[:-1] + bytes((opcode[-1] + rm_op.code,))
