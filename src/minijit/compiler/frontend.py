@@ -724,7 +724,7 @@ class FrontEnd:
         source_of = getattr(self.resolve, "inline_source", None)
         py_func = source_of(target) if source_of is not None else None
         # a recursive function is inlined into itself once: each call then does the work
-        # of two levels (fib makes about a third fewer calls)
+        # of two levels (fib makes half the machine calls)
         unrolled = (py_func is self.pyfunc and len(self.inline_stack) < SELF_INLINE_DEPTH
                     and all(p is py_func for p in self.inline_stack))
         if py_func is None or not unrolled and (
