@@ -4,7 +4,8 @@ Hypothesis builds a function over int parameters ``a, b`` and float parameters
 ``x, y`` from the subset: int, float and bool expressions (arithmetic,
 bitwise, shifts, comparisons and chains, ``and``/``or``/``not``, conditional
 expressions, builtins, math), assignments, augmented assignments, ``if``,
-``for`` over ``range``, counted ``while``, ``break`` and ``continue``, and
+``for`` over ``range``, counted ``while``, ``break`` and ``continue``, tuple
+assignments, ``and``/``or`` on ints (an operand is the value), and
 calls to small jitted helpers (which the compiler inlines).  It is
 called with edge-case arguments (zeros, signs, int64 limits, -0.0, huge
 floats, inf, nan).
@@ -88,7 +89,11 @@ class Program:
         return self.draw(st.sampled_from(items))
 
     def int_expr(self, depth: int) -> tuple[str, str]:
-        kind = self.draw(st.integers(0, 10 if depth > 0 else 1))
+        kind = self.draw(st.integers(0, 11 if depth > 0 else 1))
+        if kind == 11:  # and/or give an operand, not a bool
+            op = self.pick(["and", "or"])
+            (lhs, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
+            return f"({lhs} {op} {r})", f"({lc} {op} {rc})"
         if kind == 10:  # a call to a jitted helper (inlined), or its checked twin
             (lhs, lc), (r, rc) = self.int_expr(depth - 1), self.int_expr(depth - 1)
             return f"int_helper({lhs}, {r})", f"int_helper_checked({lc}, {rc})"
@@ -190,7 +195,10 @@ class Program:
 
     def statement(self, indent: int, depth: int, in_loop: bool) -> list[tuple[str, str]]:
         pad = "    " * indent
-        kind = self.draw(st.integers(0, 6 if depth > 0 else 1))
+        kind = self.draw(st.integers(0, 7 if depth > 0 else 1))
+        if kind == 7:  # tuple assignment: every right side first, then the names
+            (e, ec), (g, gc) = self.int_expr(1), self.float_expr(1)
+            return [(f"{pad}i0, f1, i1 = i1, {g}, {e}", f"{pad}i0, f1, i1 = i1, {gc}, {ec}")]
         if kind == 0:
             target = self.pick(["i0", "i1", "f0", "f1"])
             (e, ec) = (self.int_expr if target[0] == "i" else self.float_expr)(2)
