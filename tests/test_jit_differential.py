@@ -1,7 +1,7 @@
 """Differential test: random well-typed programs, compiled and run by CPython, must agree.
 
-Hypothesis builds a function over int parameters ``a, b`` and float parameters
-``x, y`` from the subset: int, float and bool expressions (arithmetic,
+Hypothesis builds a function over int parameters ``a, b``, float parameters
+``x, y`` and a bool ``p`` from the subset: int, float and bool expressions (arithmetic,
 bitwise, shifts, comparisons and chains, ``and``/``or``/``not``, conditional
 expressions, builtins, math), assignments, augmented assignments, ``if``,
 ``for`` over ``range``, counted ``while``, ``break`` and ``continue``, tuple
@@ -172,7 +172,9 @@ class Program:
         return (self.int_expr if self.draw(st.booleans()) else self.float_expr)(depth)
 
     def bool_expr(self, depth: int) -> tuple[str, str]:
-        kind = self.draw(st.integers(0, 3 if depth > 0 else 0))
+        kind = self.draw(st.integers(-1, 3 if depth > 0 else 0))
+        if kind == -1:  # the bool parameter
+            return "p", "p"
         if kind in (0, 1):
             parts = [self.any_expr(max(depth - 1, 0))
                      for _ in range(self.draw(st.integers(2, 3)))]
@@ -249,8 +251,8 @@ class Program:
         lines += self.block(1, 2, False)
         (e, ec) = self.any_expr(2) if self.draw(st.integers(0, 3)) else self.bool_expr(1)
         lines.append((f"    return {e}", f"    return {ec}"))
-        plain = "def prog(a, b, x, y):\n" + "\n".join(p for p, _ in lines) + "\n"
-        checked = "def prog(a, b, x, y):\n" + "\n".join(c for _, c in lines) + "\n"
+        plain = "def prog(a, b, x, y, p):\n" + "\n".join(t for t, _ in lines) + "\n"
+        checked = "def prog(a, b, x, y, p):\n" + "\n".join(c for _, c in lines) + "\n"
         return plain, checked
 
 
@@ -299,7 +301,8 @@ def test_random_programs_agree_with_cpython(data):
                    {"int_helper_checked": int_helper_checked, "float_helper": float_helper})
     for _ in range(4):
         args = (data.draw(st.sampled_from(INT_ARGS)), data.draw(st.sampled_from(INT_ARGS)),
-                data.draw(st.sampled_from(FLOAT_ARGS)), data.draw(st.sampled_from(FLOAT_ARGS)))
+                data.draw(st.sampled_from(FLOAT_ARGS)), data.draw(st.sampled_from(FLOAT_ARGS)),
+                data.draw(st.booleans()))
         want = _outcome(oracle, args)
         if want == ("raise", _Big):
             want = ("raise", OverflowError)
