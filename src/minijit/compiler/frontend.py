@@ -107,6 +107,7 @@ class FrontEnd:
     def __init__(self, pyfunc, fdef: ast.FunctionDef, source: SourceInfo, arg_types, pending,
                  resolve) -> None:
         self.pyfunc = pyfunc
+        self.fdef = fdef
         self.source = source
         self.pending = pending
         self.resolve = resolve
@@ -724,9 +725,9 @@ class FrontEnd:
         source_of = getattr(self.resolve, "inline_source", None)
         py_func = source_of(target) if source_of is not None else None
         # a recursive function is inlined into itself once: each call then does the work
-        # of two levels (fib makes half the machine calls)
-        unrolled = (py_func is self.pyfunc and len(self.inline_stack) < SELF_INLINE_DEPTH
-                    and all(p is py_func for p in self.inline_stack))
+        # of two or three levels (fib makes a third of the machine calls)
+        unrolled = (py_func is self.pyfunc and all(p is py_func for p in self.inline_stack)
+                    and len(self.inline_stack) < _self_inline_depth(self.fdef))
         if py_func is None or not unrolled and (
                 py_func is self.pyfunc or py_func in self.inline_stack
                 or len(self.inline_stack) >= MAX_INLINE_DEPTH):
@@ -768,6 +769,8 @@ MAX_INLINE_NODES = 160
 MAX_INLINE_DEPTH = 3
 #: levels of itself a recursive function inlines
 SELF_INLINE_DEPTH = 1
+#: a recursive function this small inlines itself two levels deep
+SMALL_RECURSIVE_NODES = 64
 
 
 class _Returns:
@@ -783,6 +786,10 @@ def _namespace(pyfunc) -> dict:
         for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__):
             names[name] = cell.cell_contents
     return names
+
+
+def _self_inline_depth(fdef: ast.FunctionDef) -> int:
+    return SELF_INLINE_DEPTH + (_facts(fdef)[1] <= SMALL_RECURSIVE_NODES)
 
 
 def _inlinable(fdef: ast.FunctionDef, recursive_ok: bool) -> bool:
