@@ -18,7 +18,7 @@ from minijit.x86 import assemble, disassemble
 from minijit.x86.assembler import NOPS
 from minijit.x86.corpus import branch_program, corpus
 from minijit.x86.registers import REGISTERS
-from minijit.x86.table import forms
+from minijit.x86.table import STRING_MNEMONICS, forms
 
 TOOLS = ("as", "nm", "objcopy")
 needs_binutils = pytest.mark.skipif(any(shutil.which(t) is None for t in TOOLS),
@@ -119,11 +119,19 @@ def test_branch_program_round_trip(tmp_path):
 
 # capstone spells a few mnemonics differently
 CAPSTONE_NAMES = {"sal": ("shl",), "xchg": ("xchg", "nop")}
+# and the repeat prefixes (F3 before cmps/scas: GNU as's repz, capstone's repe)
+CAPSTONE_PREFIXES = {"repz": "repe", "repnz": "repne"}
 
 
 def capstone_agrees(ours: str, theirs: str) -> bool:
     """Same mnemonic, a known respelling, or vcmppd/vcmpps with the predicate (the
-    immediate) folded into capstone's name: vcmpltpd."""
+    immediate) folded into capstone's name: vcmpltpd.  A repeat prefix word must be
+    the same prefix, as either spells it."""
+    *prefix, ours = ours.split()
+    *their_prefix, theirs = theirs.split()
+    if [CAPSTONE_PREFIXES.get(p, p) for p in prefix] != \
+            [CAPSTONE_PREFIXES.get(p, p) for p in their_prefix]:
+        return False
     if ours == theirs or theirs in CAPSTONE_NAMES.get(ours, ()):
         return True
     return ours in ("vcmppd", "vcmpps") and theirs.startswith("vcmp") and \
@@ -132,7 +140,7 @@ def capstone_agrees(ours: str, theirs: str) -> bool:
 
 _WORD = re.compile(r"[a-z][a-z0-9]*")
 #: capstone lists the implicit operands of string instructions; xchg's order is free
-_OPERANDS_DIFFER = ("movsb", "movsd", "movsq", "stosb", "stosq", "xchg")
+_OPERANDS_DIFFER = STRING_MNEMONICS | {"xchg"}
 
 
 def same_registers(ins, capstone_operands: str) -> bool:

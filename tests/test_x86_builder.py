@@ -391,10 +391,29 @@ def test_prefixes():
     assert a.assemble().hex() == "f3a4" "f048830001" "f0480fb10f" "f248ab"
 
 
+def test_operand_size_prefix_comes_before_rep_and_lock():
+    """GNU as writes 66 first (66 F3 AB is rep stosw; 66 F0 ... lock add word)."""
+    a = Assembler()
+    a.rep.stosw()
+    a.lock.add(registers.word[rax], 1)
+    a.repe.cmpsw()
+    assert a.assemble().hex() == "66f3ab" "66f0830001" "66f3a7"
+
+
+def test_rep_ret():
+    """rep ret (F3 C3), as gcc once emitted for AMD's branch predictors."""
+    a = Assembler()
+    a.rep.ret()
+    a.repz.ret()
+    assert a.assemble().hex() == "f3c3" "f3c3"
+
+
 @pytest.mark.parametrize("build, message", [
     (lambda a: a.lock.add(rax, 1), "lock needs one of"),
     (lambda a: a.lock.mov(qword[rax], 1), "lock needs one of"),
     (lambda a: a.rep.add(rax, 1), "rep needs a string instruction"),
+    (lambda a: a.repne.ret(), "repne needs a string instruction .* rep/repe/repz, ret"),
+    (lambda a: a.rep.ret(8), "rep needs a string instruction .* ret without operands"),
 ])
 def test_bad_prefix(build, message):
     a = Assembler()

@@ -35,7 +35,7 @@ from minijit.x86.encoder import MNEMONIC_ALIASES, canonical, choose, kinds_table
 from minijit.x86.errors import AsmError
 from minijit.x86.fastpath import direct_table
 from minijit.x86.registers import Label, Mem
-from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS
+from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS, STRING_MNEMONICS
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
 
@@ -82,7 +82,9 @@ PREFIXES = {"lock": 0xF0, "rep": 0xF3, "repe": 0xF3, "repz": 0xF3, "repne": 0xF2
             "repnz": 0xF2}
 LOCKABLE = frozenset(("add", "adc", "and", "btc", "btr", "bts", "cmpxchg", "dec", "inc",
                       "neg", "not", "or", "sbb", "sub", "xor", "xadd", "xchg"))
-STRING = frozenset(("movsb", "movsd", "movsq", "stosb", "stosq"))
+#: rep/repe/repz may also precede a bare ret (F3 C3, "rep ret": AMD's branch
+#: predictors once mispredicted a ret that was a branch target)
+REPEATED_RET = frozenset(("rep", "repe", "repz"))
 
 
 class Prefixed:
@@ -264,15 +266,22 @@ class Assembler:
             if name not in LOCKABLE or not memory or (memory[0] != 0 and name != "xchg"):
                 raise AsmError(f"{text}: lock needs one of {' '.join(sorted(LOCKABLE))} with "
                                "a memory destination")
-        elif name not in STRING or ops:
+        elif ops or name not in STRING_MNEMONICS and not (name == "ret" and
+                                                          prefix in REPEATED_RET):
             raise AsmError(f"{text}: {prefix} needs a string instruction "
-                           f"({' '.join(sorted(STRING))})")
+                           f"({' '.join(sorted(STRING_MNEMONICS))}) or, for rep/repe/repz, "
+                           "ret without operands")
+        start = len(self._buf)
         self._buf.append(PREFIXES[prefix])
         try:
             METHODS[name](self, *ops)
         except AsmError:
             del self._buf[-1]
             raise
+        if self._buf[start + 1] == 0x66:
+            # GNU as writes the operand-size prefix first: 66 F3 AB is rep stosw, 66 F0
+            # 83 /0 lock add word (same length, so no recorded position moves)
+            self._buf[start:start + 2] = bytes((0x66, PREFIXES[prefix]))
 
     def jcc(self, cond: str, target: Label) -> None:
         self.emit("j" + _condition(cond), target)

@@ -147,9 +147,12 @@ def corpus(avx512: bool = False) -> list[str]:
               "mov rcx, 0xffffffff", "mov r8, 0x80000000", "mov rax, -0x80000000"]
     # Prefixes: repeated string instructions, locked read-modify-write.
     lines += ["rep movsb", "rep movsq", "rep stosb", "rep stosq", "rep movsd",
+              "rep stosw", "rep movsw", "rep stosd", "rep lodsq", "repe cmpsb",
+              "repz cmpsq", "repne scasb", "repnz scasw", "rep ret", "repz ret",
               "lock add qword ptr [rax], 1", "lock xadd qword ptr [rdi + 8], rcx",
               "lock cmpxchg qword ptr [rsi], rdx", "lock inc dword ptr [rsp]",
-              "lock or byte ptr [r12], 1", "lock xchg qword ptr [rax], rcx"]
+              "lock or byte ptr [r12], 1", "lock xchg qword ptr [rax], rcx",
+              "lock add word ptr [rax], 1", "lock xadd word ptr [rdi], cx"]
     return lines
 
 

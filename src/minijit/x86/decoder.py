@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import NamedTuple
 
 from minijit.x86.registers import REGISTERS
-from minijit.x86.table import forms
+from minijit.x86.table import STRING_OPCODES, forms
 
 __all__ = ["Instruction", "Layout", "disassemble", "decode"]
 
@@ -318,10 +318,12 @@ _NULL_SEGMENT_WORDS = frozenset(_NULL_SEGMENTS.values())
 _NOTRACK = frozenset(("jmp", "call"))
 #: string instructions (movs, cmps, stos, lods, scas), which F3/F2 repeat: the table
 #: lists them bare, and the repeat prefix is a word before the mnemonic as in GNU as
-_STRING_OPCODES = frozenset((0xA4, 0xA5, 0xA6, 0xA7, 0xAA, 0xAB, 0xAC, 0xAD, 0xAE, 0xAF))
+_STRING_OPCODES = frozenset(code + wide for code in STRING_OPCODES.values() for wide in (0, 1))
 #: the word for F3 and F2 (F3 before cmps/scas repeats while equal: repz)
 _REPEATS = {0xF300: "rep ", 0xF200: "repnz "}
 _REPEAT_WHILE = {0xF300: "repz ", 0xF200: "repnz "}
+#: F3 C3 is "repz ret" to objdump and GNU as (F2 C3 is MPX's bnd ret: not decoded)
+_RET = 0xC3
 #: what F0 (lock) may precede: these, with a memory destination
 _LOCKABLE = frozenset("add adc and btc btr bts cmpxchg dec inc neg not or sbb sub xor xadd "
                       "xchg".split())
@@ -472,9 +474,10 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     candidates = maps.get(prefix << 16 | space << 8 | opcode)
     if candidates is None:
         repeat = prefix & 0xFF00
-        if not (repeat and space == LEGACY and opcode in _STRING_OPCODES and not word):
+        if not (repeat and space == LEGACY and not word and (
+                opcode in _STRING_OPCODES or opcode == _RET and prefix == 0xF300)):
             raise _Bad
-        compares = opcode in (0xA6, 0xA7, 0xAE, 0xAF)
+        compares = opcode in (0xA6, 0xA7, 0xAE, 0xAF, _RET)
         word = (_REPEAT_WHILE if compares else _REPEATS)[repeat]
         candidates = maps.get((prefix & 0xFF) << 16 | space << 8 | opcode)
         if candidates is None:

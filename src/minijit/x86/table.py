@@ -104,6 +104,8 @@ __all__ = [
     "ENTRIES",
     "MNEMONICS",
     "OPERAND_KINDS",
+    "STRING_MNEMONICS",
+    "STRING_OPCODES",
     "Form",
     "form_at",
     "forms",
@@ -124,6 +126,12 @@ GP_SIZES = ((8, "r/m8", "r8"), (16, "r/m16", "r16"), (32, "r/m32", "r32"),
 OSZ = {8: "", 16: "66 ", 32: "", 64: "REX.W "}
 ACC = {8: "AL", 16: "AX", 32: "EAX", 64: "RAX"}
 IMM = {8: ("imm8", "ib"), 16: ("imm16", "iw"), 32: ("imm32", "id"), 64: ("imm32", "id")}
+
+
+#: string instructions: stem -> the opcode of its byte form (+1: word/dword/qword)
+STRING_OPCODES = {"movs": 0xA4, "cmps": 0xA6, "stos": 0xAA, "lods": 0xAC, "scas": 0xAE}
+#: their mnemonics (``movsb`` ... ``scasq``): what rep/repe/repne may precede
+STRING_MNEMONICS = frozenset(stem + size for stem in STRING_OPCODES for size in "bwdq")
 
 
 def _gp_entries() -> list[tuple[str, str, str]]:
@@ -254,11 +262,16 @@ def _gp_entries() -> list[tuple[str, str, str]]:
                      ("cld", "FC"), ("std", "FD"), ("lahf", "9F"), ("sahf", "9E"),
                      ("mfence", "0F AE F0"), ("lfence", "0F AE E8"), ("sfence", "0F AE F8")):
         add((op, "", code))
-    # String moves and stores (rsi/rdi implicit); movsd without operands is the dword
-    # move, with xmm operands the SSE2 scalar move.
-    for op, code in (("movsb", "A4"), ("movsd", "A5"), ("movsq", "REX.W A5"), ("stosb", "AA"),
-                     ("stosq", "REX.W AB")):
-        add((op, "", code))
+    # CET: the indirect-branch target marker gcc puts at every function start (a nop
+    # on CPUs without CET).
+    add(("endbr64", "", "F3 0F 1E FA"))
+    # String instructions (rsi/rdi/rax implicit), byte/word/dword/qword by the suffix:
+    # movs, cmps, stos, lods, scas.  movsd and cmpsd without operands are these (with
+    # xmm operands they would be SSE2's scalar move and compare).
+    for stem, code in STRING_OPCODES.items():
+        for suffix, prefix, wide in (("b", "", 0), ("w", "66 ", 1), ("d", "", 1),
+                                     ("q", "REX.W ", 1)):
+            add((stem + suffix, "", f"{prefix}{code + wide:02X}"))
     return e
 
 
@@ -390,7 +403,9 @@ def _sse_entries() -> list[tuple[str, str, str]]:
         vec(name, "66", "0F38", code, "P")
     vec("ptest", "66", "0F38", "17", "P", avx="rm")
     vec("pshufd", "66", "0F", "70", "P", avx="rm", imm=True)
-    for name, digit in (("psrlq", 2), ("psllq", 6), ("psrld", 2), ("pslld", 6)):
+    # (psrldq/pslldq shift the whole register by bytes.)
+    for name, digit in (("psrlq", 2), ("psllq", 6), ("psrld", 2), ("pslld", 6),
+                        ("psrldq", 3), ("pslldq", 7)):
         code = "73" if name.endswith("q") else "72"
         add((name, "xmm, imm8", f"66 0F {code} /{digit} ib"))
         add(("v" + name, "xmm, xmm, imm8", f"VEX.128.66.0F.WIG {code} /{digit} ib"))
@@ -432,6 +447,8 @@ def _sse_entries() -> list[tuple[str, str, str]]:
     add(("vpbroadcastd", "ymm, xmm/m32", "VEX.256.66.0F38.W0 58 /r"))
     add(("vextractf128", "xmm/m128, ymm, imm8", "VEX.256.66.0F3A.W0 19 /r ib"))
     add(("vinsertf128", "ymm, ymm, xmm/m128, imm8", "VEX.256.66.0F3A.W0 18 /r ib"))
+    add(("vextracti128", "xmm/m128, ymm, imm8", "VEX.256.66.0F3A.W0 39 /r ib"))  # AVX2
+    add(("vinserti128", "ymm, ymm, xmm/m128, imm8", "VEX.256.66.0F3A.W0 38 /r ib"))
     add(("vperm2f128", "ymm, ymm, ymm/m256, imm8", "VEX.256.66.0F3A.W0 06 /r ib"))
     add(("vpermpd", "ymm, ymm/m256, imm8", "VEX.256.66.0F3A.W1 01 /r ib"))
     add(("vpermq", "ymm, ymm/m256, imm8", "VEX.256.66.0F3A.W1 00 /r ib"))
