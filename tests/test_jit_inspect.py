@@ -155,3 +155,17 @@ def test_asm_lists_constants_as_data_and_names_the_exits():
     assert "; epilogue, error exits and slow paths" in text
     constants = text.split("; constants\n")[1]
     assert "dq 0x3fe0000000000000  ; 0.5" in constants
+
+
+@jit
+def parity(x):
+    if x % 2 == 0:
+        return 10
+    return 20
+
+
+def test_branch_on_a_mask_uses_the_flags_of_and():
+    assert parity(4) == 10 and parity(-3) == 20
+    section = parity.asm().split("; line ")[1]  # the 'if' line
+    assert "and " in section and ("je " in section or "jne " in section)
+    assert "cmp" not in section and "test" not in section and "idiv" not in section

@@ -63,6 +63,8 @@ class CodeGen:
         self.body = self.a.label()
         self.epilogue = self.a.label()
         self.pool_start = self.a.label()
+        #: the value whose zero flag the last emitted instruction set (and, or, xor)
+        self.flags_of: int | None = None
         saved = len(alloc.used_callee_saved)
         self.scratch = CALL_SCRATCH if any(
             f.ins[r].op in SCRATCH_OPS for b in alloc.order for r in b.ins) else 0
@@ -265,6 +267,7 @@ class CodeGen:
                 elif ins.op == Op.RET:
                     self.ret(ins, nxt is None)
                 else:
+                    self.flags_of = None
                     EMIT[ins.op](self, ref, ins)
         self.epilogue_code()
         while self.slow:  # slow paths may ask for more status stubs: stubs come last
@@ -373,7 +376,12 @@ class CodeGen:
             return
         if cond in self.fused:
             cins = self.f.ins[cond]
-            spec = self.compare(cins)
+            x, zero = cins.args
+            if (cins.op == Op.ICMP and cins.aux in ("eq", "ne") and x == self.flags_of
+                    and zero < 0 and self.f.const_value(zero) == 0):
+                spec = SIGNED[cins.aux]  # and/or/xor just set ZF for x: no compare
+            else:
+                spec = self.compare(cins)
         else:
             src = self.operand(cond)
             if src in GPR:
@@ -426,7 +434,10 @@ class CodeGen:
             if isinstance(lhs, x86.Mem) and isinstance(rhs, x86.Mem):
                 a.mov(rax, lhs)
                 lhs = rax
-            a.cmp(lhs, rhs)
+            if rhs == 0 and isinstance(lhs, x86.Reg):
+                a.test(lhs, lhs)  # the same flags as cmp with 0, one byte shorter
+            else:
+                a.cmp(lhs, rhs)
             return SIGNED[cond]
         if ins.op == Op.FCMP:
             if cond in ("eq", "ne"):

@@ -108,14 +108,17 @@ def op_wmul(g: CodeGen, ref, ins) -> None:
 
 def op_iand(g: CodeGen, ref, ins) -> None:
     binary(g, ref, ins, logic(g, g.a.and_), True)
+    g.flags_of = ref
 
 
 def op_ior(g: CodeGen, ref, ins) -> None:
     binary(g, ref, ins, logic(g, g.a.or_), True)
+    g.flags_of = ref
 
 
 def op_ixor(g: CodeGen, ref, ins) -> None:
     binary(g, ref, ins, logic(g, g.a.xor), True)
+    g.flags_of = ref
 
 
 def logic(g: CodeGen, method):
