@@ -400,6 +400,26 @@ def test_operand_size_prefix_comes_before_rep_and_lock():
     assert a.assemble().hex() == "66f3ab" "66f0830001" "66f3a7"
 
 
+def test_movabs_with_a_64_bit_absolute_address():
+    """A0-A3: the accumulator and a full 64-bit address (GNU as's bytes)."""
+    a = Assembler()
+    a.movabs(al, registers.byte[0xFFFFFFFFFFFFFFF0])
+    a.movabs(qword[0x1122334455667788], rax)
+    a.movabs(rax, 5)
+    assert a.assemble().hex() == "a0f0ffffffffffffff" "48a38877665544332211" \
+        "48b80500000000000000"
+
+
+@pytest.mark.parametrize("ops, message", [
+    ((al, byte[rax]), r"movabs takes an absolute address \(\[number\]\), not \[rax\]"),
+    ((rax, qword[1 << 64]), "address 0x10000000000000000 does not fit in 64 bits"),
+    ((rcx, qword[0x1000]), "no form for"),
+])
+def test_movabs_address_errors(ops, message):
+    with pytest.raises(AsmError, match=message):
+        Assembler().movabs(*ops)
+
+
 def test_rep_ret():
     """rep ret (F3 C3), as gcc once emitted for AMD's branch predictors."""
     a = Assembler()

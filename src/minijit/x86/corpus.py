@@ -40,6 +40,8 @@ MEMORY = [
     "[r15 + r14*8 + 0x7fffffff]", "[rip + 0x100]", "[rip - 8]", "[rip]",
 ]
 MEMORY_PER_FORM = 7
+# movabs's 64-bit absolute addresses (moffs)
+ABSOLUTE = ["[0x1122334455667788]", "[0]", "[0x7fffffff]", "[0xfffffffffffffff0]"]
 # Immediate samples per (bits, signed extension).
 IMMEDIATES = {
     ("imm8", True): ["0", "1", "-1", "127", "-128", "0x55"],
@@ -67,6 +69,9 @@ def _operand_samples(form, i: int) -> list[str]:
     fixed = form.fixed[i]
     if fixed is not None:
         return [fixed]
+    if form.roles[i] == "moffs":
+        keyword = SIZE_NAMES[int(spec[5:])] + " ptr "
+        return [keyword + m for m in ABSOLUTE] + ABSOLUTE
     kinds = form.kinds[i]
     if kinds == ("imm",):
         bits = spec.rstrip("0123456789") and spec

@@ -126,9 +126,11 @@ class Layout(NamedTuple):
 # --- patterns: the table's forms as the decoder reads them -----------------------------
 
 #: where an operand comes from (``Form.roles``, as small ints for the decode loop)
-REG, RM, OPREG, VVVV, IMM, REL, FIXED, IS4 = range(8)
+REG, RM, OPREG, VVVV, IMM, REL, FIXED, IS4, MOFFS = range(9)
 _ROLES = {"reg": REG, "rm": RM, "opreg": OPREG, "vvvv": VVVV, "imm": IMM, "rel": REL,
-          "fixed": FIXED, "is4": IS4}
+          "fixed": FIXED, "is4": IS4, "moffs": MOFFS}
+#: bytes of movabs's absolute address (moffs) in 64-bit mode
+MOFFS_BYTES = 8
 
 #: opcode maps: legacy one-byte, 0F, 0F 38, 0F 3A; a VEX map is VEX_SPACE | mmmmm,
 #: an EVEX map EVEX_SPACE | mm
@@ -228,7 +230,7 @@ class Pattern:
         self.modrm = form.modrm or self.fixed_modrm >= 0
         self.digit = form.digit
         self.operands = tuple(self._operand(form, i) for i in range(len(form.operands)))
-        self.imm_size = form.imm_size + form.rel_size
+        self.imm_size = form.imm_size + form.rel_size + (MOFFS_BYTES if form.moffs_i >= 0 else 0)
         rm_kinds = next((form.kinds[i] for i, r in enumerate(form.roles) if r == "rm"), ())
         has_mem = any(k[0] in "mb" for k in rm_kinds)
         has_reg = any(k[0] not in "mb" for k in rm_kinds)
@@ -253,7 +255,7 @@ class Pattern:
         register = next((k for k in kinds if k[0] not in "mb" and k not in ("imm", "rel")), "")
         memory = next((k for k in kinds if k[0] == "m"), "")
         ptr = _SIZE_PTR.get(_memory_bits(memory), "")
-        size = form.rel_size if role == REL else form.imm_size if role == IMM else 0
+        size = {REL: form.rel_size, IMM: form.imm_size, MOFFS: MOFFS_BYTES}.get(role, 0)
         return Operand(role, _NAMES.get(register, ()), ptr, size, form.fixed[i] or "",
                        role == IMM and form.sext)
 
@@ -600,6 +602,11 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
             pos += op.size
             target = (address + end - start + displacement) & _MASK64
             operands.append(_hex(target))
+            continue
+        elif role == MOFFS:   # movabs: a 64-bit absolute address after the opcode
+            value = int.from_bytes(code[pos:pos + MOFFS_BYTES], "little")
+            pos += MOFFS_BYTES
+            operands.append(f"{op.ptr}[{_hex(value)}]")
             continue
         else:  # IS4: a register in the high four bits of an immediate byte
             num = code[pos] >> 4

@@ -63,7 +63,7 @@ def canonical(mnemonic: str) -> str:
 
 def _needs_check(form: Form) -> bool:
     """Whether :func:`_accepts` must look at the operands (else kinds decide alone)."""
-    return form.imm_i >= 0 or any(f is not None for f in form.fixed)
+    return form.imm_i >= 0 or form.moffs_i >= 0 or any(f is not None for f in form.fixed)
 
 
 def _lookup_kinds(form: Form, i: int) -> list[str]:
@@ -155,6 +155,12 @@ def _accepts(form: Form, ops: Sequence[object]) -> str | None:
         if not form.imm_lo <= value <= form.imm_hi:
             return (f"immediate {value:#x} out of range {form.imm_lo}..{form.imm_hi}"
                     f" for {form.signature()}")
+    if form.moffs_i >= 0:
+        m = ops[form.moffs_i]
+        if m.base is not None or m.index is not None or m.label is not None:
+            return f"{form.mnemonic} takes an absolute address ([number]), not [{m.address()}]"
+        if not -(1 << 63) <= m.disp < (1 << 64):
+            return f"address {m.disp:#x} does not fit in 64 bits"
     if form.plus_r and form.opcode == b"\x90" and form.size == 32 and ops[0] is ops[1]:
         # 90 is nop in 64-bit mode: xchg eax, eax must clear rax's top half.
         return "xchg eax, eax needs the ModRM form"
@@ -354,7 +360,10 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
             rex = _check_byte_regs(form, ops, rex)
         head = bytes((rex,)) if rex else b""
     imm = b""
-    if form.imm_size:
+    if form.moffs_i >= 0:
+        # movabs: the absolute address, eight bytes, where an immediate would be
+        imm = (ops[form.moffs_i].disp & 0xFFFFFFFFFFFFFFFF).to_bytes(8, "little")
+    elif form.imm_size:
         if form.is4:
             imm = bytes((ops[form.is4_i].num << 4,))
         else:
@@ -401,7 +410,9 @@ def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str
             fields.append(("disp", rest, f"displacement {value}{scaled}"))
     if form.rel_size:
         fields.append(("rel", bytes(form.rel_size), "branch displacement (set at layout)"))
-    if imm:
+    if form.moffs_i >= 0:
+        fields.append(("moffs", imm, f"absolute address {ops[form.moffs_i].disp:#x}"))
+    elif imm:
         meaning = f"is4 register {ops[form.is4_i]!r}" if form.is4 else \
             f"immediate {ops[form.imm_i]}"
         fields.append(("imm", imm, meaning))

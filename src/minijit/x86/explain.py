@@ -17,8 +17,8 @@ import textwrap
 from collections.abc import Callable
 from typing import NamedTuple
 
-from minijit.x86.decoder import (_GPR64, _HIGH8, FIXED, IMM, IS4, OPREG, REG, REL, RM, VVVV,
-                                 Instruction, Layout, decode)
+from minijit.x86.decoder import (_GPR64, _HIGH8, FIXED, IMM, IS4, MOFFS, OPREG, REG, REL, RM,
+                                 VVVV, Instruction, Layout, decode)
 from minijit.x86.registers import REGISTERS
 
 __all__ = ["Field", "Explanation", "explain", "explain_bytes"]
@@ -307,7 +307,7 @@ def _immediate_fields(ins: Instruction, parts: Layout) -> list[Field]:
     offset = parts.imm
     form = ins.form
     for op, text in zip(ins.pattern.operands, ins.operands):
-        if op.role not in (IMM, REL, IS4):
+        if op.role not in (IMM, REL, IS4, MOFFS):
             continue
         size = op.size or 1
         code = ins.bytes[offset:offset + size]
@@ -320,6 +320,10 @@ def _immediate_fields(ins: Instruction, parts: Layout) -> list[Field]:
             name = "is4"
             value = code[0]
             meaning = [f"register {text} in bits 7:4 (the fourth operand)"]
+        elif op.role == MOFFS:
+            name = "moffs64"
+            value = int.from_bytes(code, "little")
+            meaning = ["the absolute address of the memory operand (no ModRM)"]
         else:
             value = int.from_bytes(code, "little", signed=op.signed)
             name = f"imm{8 * size}"
@@ -390,8 +394,10 @@ NOTES: list[tuple[Callable[[Instruction], bool], str]] = [
     (lambda ins: any(op.signed for op in ins.pattern.operands) and ins.form.imm_size == 1,
      "the short imm8 form was chosen because the value fits in -128..127; the CPU "
      "sign-extends it"),
-    (lambda ins: ins.mnemonic == "movabs",
+    (lambda ins: ins.mnemonic == "movabs" and ins.form.moffs_i < 0,
      "movabs: the only form with a full 64-bit immediate (REX.W B8+r io)"),
+    (lambda ins: ins.mnemonic == "movabs" and ins.form.moffs_i >= 0,
+     "movabs A0-A3: the accumulator loaded from or stored to a full 64-bit address"),
     (_writes(("r32",)),
      "writing a 32-bit register zeroes bits 63:32 of the 64-bit register"),
     (_writes(("r8", "r16")),

@@ -260,6 +260,8 @@ def _build_direct(mnemonic: str) -> dict[tuple, tuple]:
         if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
             continue
         form, check = cands[0]
+        if any(f.moffs_i >= 0 for f, _ in cands):
+            continue  # the address must be absolute: encoder._accepts checks it
         if form.vex is not None and sum(f.vex is not None for f, _ in cands) > 1:
             continue  # encoder.choose may swap to the other direction (two-byte VEX)
         mems = [i for i, k in enumerate(key) if k[0] in "mb"]

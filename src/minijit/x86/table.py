@@ -27,6 +27,8 @@ kinds, earlier forms are preferred (this is how the encoder picks the short
     ``imm8 imm16``       immediate of that width; when narrower than the form's
     ``imm32 imm64``      general operand size it is sign-extended (see ``Form.sext``)
     ``rel8 rel32``       branch displacement to a label, relative to the next insn
+    ``moffs8`` ...       memory at a 64-bit absolute address written after the
+    ``moffs64``          opcode in eight bytes (movabs's A0-A3; no ModRM)
     ``AL AX EAX RAX``    that fixed register (implicit in the opcode, no field)
     ``CL DX``
     ``1``                the constant 1 (shift by one), not encoded
@@ -78,7 +80,7 @@ like the manual's "Op/En" column:
   a memory-capable operand, the first register is ``reg``, the last is ``rm`` and
   one in between is ``vvvv``;
 - ``AL``/``CL``/``1`` and the like are ``fixed``; ``imm*`` are ``imm``; ``rel*`` are
-  ``rel``.
+  ``rel``; ``moffs*`` are ``moffs``.
 
 Forms
 =====
@@ -182,6 +184,13 @@ def _gp_entries() -> list[tuple[str, str, str]]:
             add((op, f"{rm}, CL", f"{w}{0xD2 + b:02X} /{digit}"))
             add((op, f"{rm}, imm8", f"{w}{0xC0 + b:02X} /{digit} ib"))
     add(("movabs", "r64, imm64", "REX.W B8+r io"))
+    # The accumulator to and from a 64-bit absolute address (no ModRM: the address
+    # follows the opcode, eight bytes).
+    for size, _, r in GP_SIZES:
+        w = OSZ[size]
+        b = size != 8
+        add(("movabs", f"{ACC[size]}, moffs{size}", f"{w}{0xA0 + b:02X}"))
+        add(("movabs", f"moffs{size}, {ACC[size]}", f"{w}{0xA2 + b:02X}"))
     # xchg with the accumulator has a one-byte form, 90+r (the encoder refuses
     # xchg eax, eax there: 90 is nop, which does not clear rax's upper half).
     for size, rm, r in GP_SIZES:
@@ -605,6 +614,8 @@ def spec_kinds(spec: str) -> tuple[tuple[str, ...], str | None]:
             kinds.append("imm")
         elif part in ("rel8", "rel32"):
             kinds.append("rel")
+        elif part.startswith("moffs"):
+            kinds.append("m" + part[5:])
         elif part in ("m32bcst", "m64bcst"):
             kinds.append("b" + part[1:3])
         elif part in REG_KINDS or part in MEM_SIZED or part == "m":
@@ -636,7 +647,8 @@ class Form:
     - ``kinds``: per operand, the tuple of concrete kinds it accepts (``OPERAND_KINDS``);
     - ``fixed``: per operand, the fixed register name or ``"1"``, else None;
     - ``roles``: per operand: ``reg``, ``rm``, ``vvvv``, ``opreg``, ``is4``, ``imm``,
-      ``rel`` or ``fixed``;
+      ``rel``, ``moffs`` or ``fixed``; ``moffs_i``: the index of the ``moffs``
+      operand (-1 if none), whose 64-bit address follows the opcode;
     - ``prefix``: legacy prefix bytes (66/F2/F3) for non-VEX forms;
     - ``rex_w``: 1 if REX.W (or VEX/EVEX W1);
     - ``opcode``: opcode bytes, map escapes included for legacy forms, only the
@@ -674,6 +686,7 @@ class Form:
         "mem_size",
         "mnemonic",
         "modrm",
+        "moffs_i",
         "mvr",
         "opcode",
         "operands",
@@ -756,6 +769,8 @@ class Form:
         for i, (spec, kinds) in enumerate(zip(self.operands, self.kinds)):
             if self.fixed[i] is not None:
                 roles[i] = "fixed"
+            elif spec.startswith("moffs"):
+                roles[i] = "moffs"
             elif kinds == ("imm",):
                 roles[i] = "imm"
             elif kinds == ("rel",):
@@ -794,6 +809,7 @@ class Form:
         self.v_i = find("vvvv") if "vvvv" in self.roles else -1
         self.imm_i = find("imm") if "imm" in self.roles else -1
         self.is4_i = find("is4") if "is4" in self.roles else -1
+        self.moffs_i = find("moffs") if "moffs" in self.roles else -1
 
     def _sizes(self) -> None:
         gp = [int(k[1:]) for ks in self.kinds for k in ks if k in ("r8", "r16", "r32", "r64")]
