@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import linecache
 import math
+import os
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -291,7 +292,11 @@ def verify_every_pass():
     driver.CHECK = False
 
 
-@settings(max_examples=300, deadline=None, suppress_health_check=list(HealthCheck))
+#: a larger run: MINIJIT_DIFFERENTIAL_EXAMPLES=20000 pytest tests/test_jit_differential.py
+EXAMPLES = int(os.environ.get("MINIJIT_DIFFERENTIAL_EXAMPLES", "600"))
+
+
+@settings(max_examples=EXAMPLES, deadline=None, suppress_health_check=list(HealthCheck))
 @given(st.data())
 def test_random_programs_agree_with_cpython(data):
     plain, checked = Program(data.draw).function()
