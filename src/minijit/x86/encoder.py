@@ -238,14 +238,16 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
     base, index, disp = m.base, m.index, m.disp
-    if index is None and n == 1 and base is not None and base.kind == "r64" and base.code != 4:
-        # The common case first: [base] or [base + disp8], base not rsp/r12 (which need
-        # a SIB) and, without a displacement, not rbp/r13 (see below).
+    if index is None and n == 1 and base is not None and base.kind == "r64" and \
+            -128 <= disp <= 127:
+        # The common case first, [base] or [base + disp8]: the rules below (rbp/r13 need
+        # a disp8, rsp/r12 a SIB), with nothing else to check.
         code = base.code
-        if disp == 0 and code != 5:
-            return _BYTE[reg3 << 3 | code], 0, base.rex
-        if -128 <= disp <= 127:
-            return bytes((0x40 | reg3 << 3 | code, disp & 0xFF)), 0, base.rex
+        mod = 0 if disp == 0 and code != 5 else 0x40
+        head = _BYTE[mod | reg3 << 3 | code]
+        if code == 4:
+            head += b"\x24"  # SIB: no index, base rsp/r12
+        return (head + _BYTE[disp & 0xFF] if mod else head), 0, base.rex
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
     if index is not None:
