@@ -169,3 +169,51 @@ def test_branches_prove_ranges_soundly():
                 g(n)
         else:
             assert g(n) == want
+
+
+def repeated(a, b):
+    x = (a + b) * 2
+    y = (b + a) * 2  # the same value: computed once
+    return x - y + (a + b)
+
+
+def test_cse_merges_checked_and_commutative_duplicates():
+    f = ir_of(repeated, INT, INT)
+    optimize(f, check=True)
+    assert ops(f).count("IADD") == 2 and ops(f).count("IMUL") == 1  # a + b once, then + it
+    g = jit(repeated)
+    assert g(3, 4) == 7
+    with pytest.raises(OverflowError):
+        g(2**62, 2**62)
+
+
+def hoisted(n, a):
+    t = 0
+    for i in range(n):
+        k = a * 3  # checked, invariant, first in the loop: moves before it
+        t += k + i
+    return t
+
+
+def kept(n, a):
+    t = 0
+    for i in range(n):
+        t += i  # may fail first: the invariant a * 3 after it must stay in the loop
+        t += a * 3
+    return t
+
+
+def test_licm_moves_checked_ops_only_from_the_top_of_the_header():
+    f = ir_of(hoisted, INT, INT)
+    optimize(f, check=True)
+    header, pre, _, _ = f.loops[0]
+    assert [f.ins[r].op for r in f.blocks[pre].ins].count(Op.IMUL) == 1
+    g = ir_of(kept, INT, INT)
+    optimize(g, check=True)
+    header, pre, _, _ = g.loops[0]
+    assert Op.IMUL not in [g.ins[r].op for r in g.blocks[pre].ins]
+    h = jit(hoisted)
+    assert h(0, 2**62) == 0  # the loop never runs: nothing raises
+    assert h(3, 5) == hoisted(3, 5)
+    with pytest.raises(OverflowError):
+        h(1, 2**62)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 
 from minijit.compiler.ir import Function, format_function
-from minijit.compiler.passes import checks, copyprop, dce, fold, licm
+from minijit.compiler.passes import checks, copyprop, cse, dce, fold, licm
 from minijit.compiler.verify import verify
 
 __all__ = ["PIPELINE", "optimize"]
@@ -20,8 +20,10 @@ PIPELINE = (
     ("fold", fold.run),
     ("copyprop", copyprop.run),
     ("dce", dce.run),
+    ("cse", cse.run),
     ("checks", checks.run),
     ("licm", licm.run),
+    ("cse", cse.run),
     ("fold", fold.run),
     ("copyprop", copyprop.run),
     ("fold", fold.run),
