@@ -12,7 +12,8 @@
 4. Linear scan (Poletto and Sarkar) over intervals sorted by start.  A value
    whose interval crosses a call may only take a callee-saved register (ints)
    or is spilled (floats: System V saves no xmm register).  When no register
-   is free the interval ending last is spilled to a stack slot.  Phis and
+   is free, the cheapest interval goes to a stack slot: its uses, counted 8x
+   per loop level around each, per position it spans.  Phis and
    their operands prefer one register (hints), so most phi moves vanish.
 
 Locations are ints: 0-15 general registers by hardware number, 16-31 xmm0-15,
@@ -105,13 +106,19 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
     live_in, live_out = _liveness(f, order)
     start: dict[int, int] = {}
     end: dict[int, int] = {}
+    weight: dict[int, float] = {}  # uses and definitions, 8x per loop level around them
     calls: list[int] = []
     pos = 0
     for b in order:
         bstart = pos
         pos += 2
+        heat = 8.0 ** min(b.loop_depth, 6)
         for ref in b.ins:
             ins = f.ins[ref]
+            weight[ref] = weight.get(ref, 0.0) + heat
+            for a in ins.args:
+                if a >= 0:
+                    weight[a] = weight.get(a, 0.0) + heat
             here = bstart if ins.op == Op.PHI else pos
             if ins.type != VOID and ref not in fused:
                 start.setdefault(ref, here)
@@ -140,7 +147,7 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
                         hints.setdefault(ref, a)
             elif ins.args and ins.args[0] >= 0 and ins.op not in CALL_OPS:
                 hints.setdefault(ref, ins.args[0])  # two-address: d = a op b, d in a's reg
-    _linear_scan(f, alloc, start, end, calls, hints)
+    _linear_scan(f, alloc, start, end, calls, hints, weight)
     return alloc
 
 
@@ -148,7 +155,7 @@ def _crosses(calls: list[int], lo: int, hi: int) -> bool:
     return any(lo < c < hi for c in calls)
 
 
-def _linear_scan(f, alloc, start, end, calls, hints) -> None:
+def _linear_scan(f, alloc, start, end, calls, hints, weight) -> None:
     loc = alloc.loc
     free_int = list(INT_CALLER_SAVED + INT_CALLEE_SAVED)
     free_float = list(FLOAT_REGS)
@@ -179,11 +186,15 @@ def _linear_scan(f, alloc, start, end, calls, hints) -> None:
             if reg in INT_CALLEE_SAVED:
                 used_callee.add(reg)
             continue
-        # spill the interval that ends last, if it may give its register to this one
+        # spill what is used least for the stretch of code it holds a register, this
+        # value or one that could give it its register
+        def cost(v: int) -> float:
+            return weight.get(v, 0.0) / (end[v] - start[v] + 2)
+
         candidates = [a for a in active if (f.ins[a[1]].type == FLOAT) == is_float
                       and (not crossing or loc[a[1]] in INT_CALLEE_SAVED)]
-        victim = max(candidates, default=None)
-        if victim is not None and victim[0] > hi:
+        victim = min(candidates, default=None, key=lambda a: cost(a[1]))
+        if victim is not None and cost(victim[1]) < cost(value):
             active.remove(victim)
             loc[value] = loc[victim[1]]
             loc[victim[1]] = new_slot()

@@ -6,7 +6,8 @@ An instruction computes the same value as an identical one (same op, operands
 and aux) that dominates it, so its uses can take that one instead.  This holds
 for checked arithmetic too: when the dominating ``a + b`` overflowed, control
 never reached the copy.  Phis, calls (their effect is the callee's business),
-terminators and ``CHECK`` are left alone.  Commutative ops are keyed with
+terminators, ``CHECK`` and compares (which branches test in the flags) are
+left alone.  Commutative ops are keyed with
 sorted operands.  Dominators come from the iterative algorithm of Cooper,
 Harvey and Kennedy ("A Simple, Fast Dominance Algorithm") over reverse
 postorder; the walk down the dominator tree keeps one table per path, so the
@@ -15,11 +16,13 @@ pass is linear in practice.
 
 from __future__ import annotations
 
-from minijit.compiler.ir import OPS, Function, Op, remove_refs, substitute
+from minijit.compiler.ir import BR_FUSABLE, OPS, Function, Op, remove_refs, substitute
 
 __all__ = ["dominators", "run"]
 
-_NEVER = frozenset({Op.PHI, Op.PARAM, Op.CALL, Op.CHECK, Op.JMP, Op.BR, Op.RET})
+#: compares stay apart too: one per branch keeps each in the flags, where a shared one
+#: would be a bool held in a register between the branches
+_NEVER = frozenset({Op.PHI, Op.PARAM, Op.CALL, Op.CHECK, Op.JMP, Op.BR, Op.RET}) | BR_FUSABLE
 
 
 def dominators(f: Function) -> dict[int, int]:
