@@ -168,3 +168,43 @@ def test_a_caller_keeps_its_callee_alive(monkeypatch):
     del namespace["callee"]  # only the compiled caller still refers to it
     gc.collect()
     assert caller(7) == 22
+
+
+@jit
+def early_lt(n, m):
+    if n < 2:
+        return m
+    return early_lt(n - 1, m + 1) + 1
+
+
+@jit
+def early_mirrored(n):
+    if 3 >= n:
+        return -1
+    return early_mirrored(n - 2) * 2
+
+
+@jit
+def early_none(n):
+    if n != 0:
+        return
+    early_none(n + 1)
+
+
+@jit
+def early_const_else(n) -> int:  # the recursive call comes first: the annotation types it
+    if n > 5:
+        x = early_const_else(n - 1) + n
+        return x
+    return 7
+
+
+def test_base_cases_return_before_the_frame_is_built():
+    for n in (-5, 0, 1, 2, 3, 4, 10, 40):
+        assert_same(early_lt, n, 100)
+        assert_same(early_mirrored, n)
+        assert_same(early_none, n)
+        assert_same(early_const_else, n)
+    early_lt(5, 1)
+    body = early_lt.asm().split("; body prologue")[1].split("; line")[0]
+    assert body.index("ret") < body.index("push")  # the early return comes first

@@ -161,6 +161,13 @@ class Dispatcher:
         ret_name = ret if isinstance(ret, str) else getattr(ret, "__name__", "None")
         return [(tuple(types), ANNOTATION_TYPES.get(ret_name) if "return" in notes else None)]
 
+    def _return_hint(self) -> int | None:
+        """The return type a ``-> int`` annotation declares (recursive calls need it when
+        they come before any other return), or None."""
+        note = getattr(self.py_func, "__annotations__", {}).get("return")
+        name = note if isinstance(note, str) else getattr(note, "__name__", None)
+        return ANNOTATION_TYPES.get(name) if note is not None else None
+
     @property
     def signatures(self) -> list[str]:
         return [k.signature() for k in self._kernels.values()]
@@ -176,7 +183,7 @@ class Dispatcher:
     def _compile_new(self, types: tuple[int, ...], declared_ret: int | None) -> _Kernel:
         from minijit.compiler.driver import compile_function
 
-        pending = _Pending(declared_ret)
+        pending = _Pending(declared_ret if declared_ret is not None else self._return_hint())
         cell = ctypes.c_uint64(0)
         self._pending[types] = (pending, cell)
         try:
