@@ -280,7 +280,7 @@ def test_fast_path_makes_the_general_encoders_bytes():
     the fast path takes nearly all of them (it must not silently fall back)."""
     from minijit.x86.corpus import corpus
     from minijit.x86.encoder import canonical, choose
-    from minijit.x86.fastpath import direct_table
+    from minijit.x86.fastpath import NOT_DIRECT, direct_entry
     from minijit.x86.syntax import parse_operand
 
     taken = 0
@@ -290,8 +290,8 @@ def test_fast_path_makes_the_general_encoders_bytes():
         ops = tuple(parse_operand(p) for p in rest.split(",")) if rest else ()
         name = canonical(mnemonic)
         key = tuple("imm" if type(op) is int else op.sel for op in ops)
-        entry = direct_table(name).get(key)
-        if entry is None:
+        entry = direct_entry(name, key)
+        if entry is NOT_DIRECT:
             continue
         make, _, pick = entry
         if pick is not None:

@@ -21,26 +21,31 @@ def fresh(code: str) -> object:
 def test_import_parses_no_form_and_loads_neither_decoder_nor_text_front_end():
     state = fresh(
         "import json, sys, minijit.x86\n"
-        "from minijit.x86 import encoder, fastpath, table\n"
+        "from minijit.x86 import encoder, table\n"
         "print(json.dumps([sorted(m for m in sys.modules if m.startswith('minijit.x86.')),"
-        " sum(f is not None for f in table._FORMS), len(encoder._KINDS_TABLES),"
-        " len(fastpath._DIRECT_TABLES)]))")
-    modules, parsed, kinds_tables, direct_tables = state
+        " sum(f is not None for f in table._FORMS), len(encoder._KINDS_TABLES)]))")
+    modules, parsed, kinds_tables = state
     assert "minijit.x86.decoder" not in modules and "minijit.x86.syntax" not in modules
-    assert (parsed, kinds_tables, direct_tables) == (0, 0, 0)
+    assert (parsed, kinds_tables) == (0, 0)
 
 
 def test_first_use_builds_only_that_mnemonics_tables():
+    """Using add and jz parses only the forms that take their operand kinds, and makes
+    table entries only for the kinds used."""
     state = fresh(
         "import json\n"
-        "from minijit.x86 import Assembler, rax, rcx, encoder, fastpath, table\n"
+        "from minijit.x86 import Assembler, rax, rcx, encoder, table\n"
         "a = Assembler()\n"
         "a.add(rax, rcx)\n"
+        "a.add(rcx, rax)\n"
         "a.jz(a.label())\n"
-        "print(json.dumps([sorted(encoder._KINDS_TABLES), sorted(fastpath._DIRECT_TABLES),"
-        " sorted({table.ALL_ENTRIES[i][0] for i, f in enumerate(table._FORMS) if f}),"
-        " a._buf.hex()]))")
-    assert state == [["add", "je"], ["add", "je"], ["add", "je"], "4801c8"]
+        "print(json.dumps([{m: sorted(map(list, t.entries))"
+        " for m, t in encoder._KINDS_TABLES.items()},"
+        " sorted(str(f) for f in table._FORMS if f), a._buf.hex()]))")
+    assert state == [{"add": [["r64", "r64"]], "je": [["rel"]]},
+                     ["add r/m64, r64  (REX.W 01 /r)", "add r64, r/m64  (REX.W 03 /r)",
+                      "je rel32  (0F 84 cd)", "je rel8  (74 cb)"],
+                     "4801c84801c1"]
 
 
 def test_lazy_names_resolve_to_the_modules_objects():

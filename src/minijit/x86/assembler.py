@@ -33,13 +33,14 @@ from collections.abc import Sequence
 
 from minijit.x86.encoder import MNEMONIC_ALIASES, canonical, choose, kinds_table
 from minijit.x86.errors import AsmError
-from minijit.x86.fastpath import direct_table
+from minijit.x86.fastpath import direct_entry
 from minijit.x86.registers import Label, Mem
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS, STRING_MNEMONICS
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
 
 CACHE_LIMIT = 1 << 14
+DIRECT_LIMIT = 1 << 10  # fast-path entries per method: operand kinds are a small set
 MAX_ALIGN = 1 << 16
 
 # GNU as's nop patterns for padding (x86-64): 1 to 11 bytes; longer runs are 11-byte
@@ -507,14 +508,11 @@ def _make_method(mnemonic: str):
 
     1. The cache maps operand tuples (registers, integers, memory operands compare by
        value) to bytes; branches and label references are never cached.
-    2. Operand kinds listed in ``fastpath.direct_table`` give the closure that makes
+    2. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
        the bytes (or a picker that checks fixed registers and immediate ranges and
-       returns it).
+       returns it); the method keeps the entry of each kinds tuple it has seen.
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
-
-    The direct table starts empty and is filled on the method's first slow call, so
-    that importing the builder builds no tables.
     """
     cache: dict[tuple, bytes] = {}
     CACHES.append(cache)
@@ -524,6 +522,7 @@ def _make_method(mnemonic: str):
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
         if code is None:
+            key = None
             try:
                 # The operand kinds, written out for the common arities (no loop).
                 if len(ops) == 2:
@@ -542,9 +541,9 @@ def _make_method(mnemonic: str):
                     raise KeyError
                 code = make(ops)
             except (KeyError, AttributeError, AsmError):
-                if not direct:
-                    direct.update(direct_table(name))
                 code = self._encode(name, ops, cache)
+                if key is not None and key not in direct and len(direct) < DIRECT_LIMIT:
+                    direct[key] = direct_entry(name, key)  # known now: the kinds encode
                 if code is None:
                     return
             else:

@@ -8,9 +8,10 @@ accept the operands wins.  Nothing is searched beyond that list.
 ``minijit.x86.fastpath`` holds the same decision precomputed for the builder's fast
 path (``_accepts`` states the same checks with reasons, for error messages).
 GNU as's own choices (``rewrite``, the two-byte VEX swap) are applied by ``choose``.
-The table is built per mnemonic on its first use (from ``table.forms_of``), so
-importing the encoder parses nothing and a program pays only for the mnemonics
-it uses.
+The table (``KindsTable``) is made per mnemonic on its first use and fills in the
+entry for a tuple of operand kinds on its first use, parsing only the table
+entries that match: importing the encoder parses nothing, and a program pays
+only for the operand combinations it uses.
 
 Encoding a form follows the manual's byte order::
 
@@ -23,13 +24,15 @@ for ``minijit explain``; ``encode`` (the hot path) only concatenates them.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from itertools import product
+from functools import cache
 
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
-from minijit.x86.table import CONDITION_ALIASES, MEM_SIZED, Form, forms_of
+from minijit.x86.table import (ALL_ENTRIES, CONDITION_ALIASES, MEM_SIZED, Form, entries_of,
+                               form_at, forms_of, operand_specs)
 
 __all__ = [
+    "KindsTable",
     "address_bytes",
     "canonical",
     "choose",
@@ -66,56 +69,98 @@ def _needs_check(form: Form) -> bool:
     return form.imm_i >= 0 or form.moffs_i >= 0 or any(f is not None for f in form.fixed)
 
 
-def _lookup_kinds(form: Form, i: int) -> list[str]:
-    """The selection kinds (``Reg.sel``...) that operand ``i`` of ``form`` accepts.
+def _lookup_kinds(kinds: tuple[str, ...], evex: bool, marks: tuple[str, ...]) -> list[str]:
+    """The selection kinds (``Reg.sel``...) an operand of concrete ``kinds`` accepts.
 
     Unsized memory ``m`` matches sized specs; EVEX forms also take registers 16-31
-    (``xmm16+``) and, on a maskable destination, ``{k}`` and ``{k}{z}`` variants.
+    (``xmm16+``) and, on a maskable destination (``marks``), ``{k}`` and ``{k}{z}``
+    variants.
     """
     expanded = []
-    for kind in form.kinds[i]:
+    for kind in kinds:
         if kind == "m":
             expanded += [*MEM_SIZED, "m"]
         elif kind in MEM_SIZED:
             expanded += [kind, "m"]
         else:
             expanded.append(kind)
-        if form.evex is not None and kind in ("xmm", "ymm", "zmm"):
+        if evex and kind in ("xmm", "ymm", "zmm"):
             expanded.append(kind + "16+")
-    if i == 0 and form.masked:
-        marks = ["{k}", "{k}{z}"] if form.zeroing else ["{k}"]
-        expanded += [k + mark for k in expanded if k != "m" for mark in marks]
+    expanded += [k + mark for k in expanded if k != "m" for mark in marks]
     return expanded
 
 
-def _build_table(mnemonic: str) -> dict[tuple, object]:
-    """Operand kinds -> the candidate forms ``(form, needs_check)``, in table order, or
-    AMBIGUOUS where unsized memory would fit forms of different sizes."""
-    table: dict[tuple, list] = {}
-    for form in forms_of(mnemonic):
-        choices = [_lookup_kinds(form, i) for i in range(len(form.kinds))]
-        for key in product(*choices):
-            table.setdefault(key, []).append((form, _needs_check(form)))
-    out: dict[tuple, object] = {}
-    for key, cands in table.items():
-        if "m" in key and len({f.mem_size for f, _ in cands}) > 1:
-            size = DEFAULT_MEMORY_SIZE.get(mnemonic)
+@cache
+def _accepts_kinds(operands: str, evex: bool) -> tuple[frozenset, ...]:
+    """Per operand, the selection kinds a table entry with this operand string accepts
+    (read from the strings alone, so that matching parses no form; cached, since many
+    entries share one)."""
+    _, kinds, _, masked, zeroing, _ = operand_specs(operands)
+    marks = ("{k}", "{k}{z}") if zeroing else ("{k}",) if masked else ()
+    return tuple(frozenset(_lookup_kinds(k, evex, marks if i == 0 else ()))
+                 for i, k in enumerate(kinds))
+
+
+class KindsTable:
+    """One mnemonic's selection table: operand kinds -> the candidate forms
+    ``(form, needs_check)`` in table order, or AMBIGUOUS where unsized memory would
+    fit forms of different sizes.
+
+    An entry is made the first time its kinds are asked for (``get``), by matching
+    the mnemonic's table entries on their operand specs (sets made once), and only
+    the matching entries are parsed into forms; later lookups are one dict lookup.
+    So a mnemonic costs only the operand combinations a program uses.
+    """
+
+    __slots__ = ("accepts", "entries", "mnemonic")
+
+    def __init__(self, mnemonic: str, indexes: list[int]) -> None:
+        self.mnemonic = mnemonic
+        self.accepts = [(i, _accepts_kinds(ALL_ENTRIES[i][1], ALL_ENTRIES[i][2][:5] == "EVEX."))
+                        for i in indexes]
+        self.entries: dict[tuple, object] = {}
+
+    def get(self, kinds: tuple) -> object:
+        """The candidates for ``kinds`` (a tuple of ``Reg.sel``...), None if no form
+        takes them."""
+        try:
+            return self.entries[kinds]
+        except KeyError:
+            pass
+        cands = [(form, _needs_check(form)) for form in (
+            form_at(i) for i, sets in self.accepts
+            if len(sets) == len(kinds) and all(k in s for k, s in zip(kinds, sets)))]
+        entry: object = None
+        if cands and "m" in kinds and len({f.mem_size for f, _ in cands}) > 1:
+            size = DEFAULT_MEMORY_SIZE.get(self.mnemonic)
             cands = [c for c in cands if c[0].mem_size == size]
-            out[key] = tuple(cands) if cands else AMBIGUOUS
-        else:
-            out[key] = tuple(cands)
-    return out
+            entry = tuple(cands) if cands else AMBIGUOUS
+        elif cands:
+            entry = tuple(cands)
+        if len(self.entries) < KINDS_LIMIT:
+            self.entries[kinds] = entry
+        return entry
+
+    def __getitem__(self, kinds: tuple) -> object:
+        entry = self.get(kinds)
+        if entry is None:
+            raise KeyError(kinds)
+        return entry
 
 
-_KINDS_TABLES: dict[str, dict[tuple, object]] = {}
+#: entries kept per mnemonic (operand kinds are a small set; this bounds odd callers)
+KINDS_LIMIT = 1 << 12
+_KINDS_TABLES: dict[str, KindsTable] = {}
 
 
-def kinds_table(mnemonic: str) -> dict[tuple, object] | None:
-    """The selection table of a canonical ``mnemonic`` (built on its first use), None if
-    the table has no such mnemonic: operand kinds -> candidate forms (or AMBIGUOUS)."""
+def kinds_table(mnemonic: str) -> KindsTable | None:
+    """The selection table of a canonical ``mnemonic`` (made on its first use), None if
+    the instruction table has no such mnemonic."""
     found = _KINDS_TABLES.get(mnemonic)
-    if found is None and forms_of(mnemonic):
-        found = _KINDS_TABLES[mnemonic] = _build_table(mnemonic)
+    if found is None:
+        indexes = entries_of(mnemonic)
+        if indexes:
+            found = _KINDS_TABLES[mnemonic] = KindsTable(mnemonic, indexes)
     return found
 
 

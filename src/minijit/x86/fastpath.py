@@ -1,6 +1,6 @@
 """The builder's fast path: operand kinds straight to a closure that makes the bytes.
 
-``direct_table(mnemonic)`` maps operand kinds (``("r64", "m64")``) to
+``direct_entry(mnemonic, kinds)`` gives, for operand kinds (``("r64", "m64")``),
 ``(make, memory operand index, picker)``.  Where the kinds decide the form alone,
 ``make(ops)`` returns the instruction's bytes; where fixed registers or immediate
 ranges decide among candidates (``add r/m64, imm8`` before ``add RAX, imm32``
@@ -26,8 +26,10 @@ general path (``encoder.choose``): branches, unsized ambiguous memory, GNU as's
 rewrites, VEX direction swaps, masked memory.  A memory operand that carries a
 label also goes the general path (it needs a fixup).
 
-Both tables are built per mnemonic on its first use.  The bytes are the same as
-``encoder.encode`` gives; the tests compare the two on the whole corpus.
+Each builder method keeps the entries of the operand kinds it has seen, made on
+first use, so a mnemonic costs only the combinations a program uses.  The bytes
+are the same as ``encoder.encode`` gives; the tests compare the two on the whole
+corpus.
 """
 
 from __future__ import annotations
@@ -38,7 +40,7 @@ from minijit.x86.encoder import AMBIGUOUS, REWRITTEN, address_bytes, encode, kin
 from minijit.x86.registers import REGISTERS, Masked
 from minijit.x86.table import Form
 
-__all__ = ["direct_table", "maker"]
+__all__ = ["NOT_DIRECT", "direct_entry", "maker"]
 
 Make = Callable[[Sequence[object]], bytes]
 
@@ -252,34 +254,26 @@ def _picker(cands: tuple, memory: bool) -> Callable[[Sequence[object]], Make | N
     return pick
 
 
-def _build_direct(mnemonic: str) -> dict[tuple, tuple]:
-    out: dict[tuple, tuple] = {}
-    for key, cands in kinds_table(mnemonic).items():
-        if cands is AMBIGUOUS or "rel" in key:
-            continue
-        if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
-            continue
-        form, check = cands[0]
-        if any(f.moffs_i >= 0 for f, _ in cands):
-            continue  # the address must be absolute: encoder._accepts checks it
-        if form.vex is not None and sum(f.vex is not None for f, _ in cands) > 1:
-            continue  # encoder.choose may swap to the other direction (two-byte VEX)
-        mems = [i for i, k in enumerate(key) if k[0] in "mb"]
-        if any("{" in key[i] for i in mems):
-            continue
-        memory = bool(mems)
-        out[key] = (None if check else maker(form, memory), mems[0] if mems else -1,
-                    _picker(cands, memory) if check else None)
-    return out
+#: the entry of kinds that the fast path does not take (the general path will)
+NOT_DIRECT = (None, -1, None)
 
 
-_DIRECT_TABLES: dict[str, dict[tuple, tuple]] = {}
-
-
-def direct_table(mnemonic: str) -> dict[tuple, tuple]:
-    """The fast-path table of a canonical, known ``mnemonic`` (built on first use):
-    operand kinds -> ``(make, memory operand index, picker)``."""
-    found = _DIRECT_TABLES.get(mnemonic)
-    if found is None:
-        found = _DIRECT_TABLES[mnemonic] = _build_direct(mnemonic)
-    return found
+def direct_entry(mnemonic: str, key: tuple) -> tuple:
+    """``(make, memory operand index, picker)`` for a canonical, known ``mnemonic`` and
+    operand kinds ``key``, or NOT_DIRECT."""
+    cands = kinds_table(mnemonic).get(key)
+    if cands is None or cands is AMBIGUOUS or "rel" in key:
+        return NOT_DIRECT
+    if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
+        return NOT_DIRECT
+    if any(f.moffs_i >= 0 for f, _ in cands):
+        return NOT_DIRECT  # the address must be absolute: encoder._accepts checks it
+    form, check = cands[0]
+    if form.vex is not None and sum(f.vex is not None for f, _ in cands) > 1:
+        return NOT_DIRECT  # encoder.choose may swap to the other direction (two-byte VEX)
+    mems = [i for i, k in enumerate(key) if k[0] in "mb"]
+    if any("{" in key[i] for i in mems):
+        return NOT_DIRECT
+    memory = bool(mems)
+    return (None if check else maker(form, memory), mems[0] if mems else -1,
+            _picker(cands, memory) if check else None)

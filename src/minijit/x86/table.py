@@ -108,7 +108,9 @@ __all__ = [
     "OPERAND_KINDS",
     "STRING_MNEMONICS",
     "STRING_OPCODES",
+    "operand_specs",
     "Form",
+    "entries_of",
     "form_at",
     "forms",
     "forms_of",
@@ -626,7 +628,7 @@ def spec_kinds(spec: str) -> tuple[tuple[str, ...], str | None]:
 
 
 @cache
-def _operand_specs(operands: str) -> tuple:
+def operand_specs(operands: str) -> tuple:
     """``(specs, kinds, fixed, masked, zeroing, bcst)`` of an entry's operand string (see
     :class:`Form`); cached, since many entries share one (``"r/m64, r64"``)."""
     specs = tuple(s.strip() for s in operands.split(",")) if operands else ()
@@ -709,7 +711,7 @@ class Form:
         self.encoding = encoding
         self.index = index
         (self.operands, self.kinds, self.fixed, self.masked, self.zeroing,
-         self.bcst) = _operand_specs(operands)
+         self.bcst) = operand_specs(operands)
         self._parse_encoding(encoding.split())
         self._assign_roles()
         self._sizes()
@@ -875,6 +877,11 @@ def form_at(i: int) -> Form:
 
 
 _FORMS_OF: dict[str, tuple[Form, ...]] = {}
+
+
+def entries_of(mnemonic: str) -> list[int]:
+    """The positions in ``ALL_ENTRIES`` of one mnemonic's entries, in table order."""
+    return _BY_MNEMONIC.get(mnemonic, [])
 
 
 def forms_of(mnemonic: str) -> tuple[Form, ...]:
