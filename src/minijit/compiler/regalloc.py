@@ -32,6 +32,9 @@ RBX, R12, R13, R14 = 3, 12, 13, 14
 #: allocatable: caller-saved first (cheap), then callee-saved; rax rcx rdx r11 are scratch,
 #: r15 holds the stack limit, rsp is the stack pointer and rbp is left alone
 INT_CALLER_SAVED = (6, 7, 8, 9, 10)  # rsi rdi r8 r9 r10
+#: where the internal convention passes int arguments that the pool can hold: rdi rsi
+#: (rdx and rcx, the third and fourth, are scratch; r8, the fifth, is allocatable)
+ARG_REGS = (7, 6, None, None, 8)
 INT_CALLEE_SAVED = (RBX, R12, R13, R14)
 FLOAT_REGS = tuple(range(16, 30))  # xmm0-13; xmm14 and xmm15 are scratch
 #: ops that call out (to libm or another kernel): caller-saved registers die there
@@ -137,6 +140,7 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
             end[v] = max(end.get(v, bend), bend)
     alloc.has_calls = bool(calls)
     hints: dict[int, int] = {}  # value -> a value whose register it would like
+    fixed: dict[int, int] = {}  # value -> a register it would like (a call's argument)
     for b in order:
         for ref in b.ins:
             ins = f.ins[ref]
@@ -147,7 +151,11 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
                         hints.setdefault(ref, a)
             elif ins.args and ins.args[0] >= 0 and ins.op not in CALL_OPS:
                 hints.setdefault(ref, ins.args[0])  # two-address: d = a op b, d in a's reg
-    _linear_scan(f, alloc, start, end, calls, hints, weight)
+            if ins.op == Op.CALL:  # an int argument computed right where it is passed
+                ints = [a for a in ins.args if a >= 0 and f.ins[a].type != FLOAT]
+                for a, reg in zip(ints, ARG_REGS):
+                    fixed.setdefault(a, reg)
+    _linear_scan(f, alloc, start, end, calls, hints, fixed, weight)
     return alloc
 
 
@@ -155,7 +163,7 @@ def _crosses(calls: list[int], lo: int, hi: int) -> bool:
     return any(lo < c < hi for c in calls)
 
 
-def _linear_scan(f, alloc, start, end, calls, hints, weight) -> None:
+def _linear_scan(f, alloc, start, end, calls, hints, fixed, weight) -> None:
     loc = alloc.loc
     free_int = list(INT_CALLER_SAVED + INT_CALLEE_SAVED)
     free_float = list(FLOAT_REGS)
@@ -178,7 +186,7 @@ def _linear_scan(f, alloc, start, end, calls, hints, weight) -> None:
         allowed = [] if crossing and is_float else [
             r for r in pool if not crossing or r in INT_CALLEE_SAVED]
         if allowed:
-            hint = loc.get(hints.get(value, -1))
+            hint = fixed.get(value, loc.get(hints.get(value, -1)))
             reg = hint if hint in allowed else allowed[0]
             pool.remove(reg)
             loc[value] = reg
