@@ -1,22 +1,27 @@
 """The ``@jit`` decorator: type specialisation, caches, calls, inspection.
 
-``@jit`` wraps a function in a ``Dispatcher``.  Each call looks up the Python
-types of its arguments in a dict; the first call with new types compiles the
-function for them (one machine-code kernel per signature), later calls go
-straight to the kernel.  ``@jit("float64(float64, int64)")`` or fully annotated
-parameters (``a: int, x: float``) compile eagerly, and then only those
-signatures are accepted.
+``@jit`` wraps a function in a ``Dispatcher``.  The first call with new
+argument types compiles the function for them (one machine-code kernel per
+signature); from then on a call with exactly those types enters the kernel
+from machine code: the instance's own vectorcall entry
+(``minijit.native.callable``) unboxes, calls and boxes, and is reinstalled
+with every kernel compiled.  ``@jit("float64(float64, int64)")`` or fully
+annotated parameters (``a: int, x: float``) compile eagerly, and then only
+those signatures are accepted.
+
+Every other call comes to ``__call__``: it checks the arguments (TypeError
+naming the accepted types, OverflowError for ints beyond 64 bits), compiles
+when needed, and calls the kernel through ``make_entry``, which gets the
+kernel address and the argument and result kinds and returns a Python
+callable going through ctypes (the general, debuggable path; the same
+kernel convention).
 
 Calls between jitted functions never come back here: the compiler inlines
 small non-recursive callees (``_inline_source``), and for the others asks
 ``_resolve`` for a callee's ``CallTarget`` (compiling it first when needed)
 and emits a direct call through the callee's *cell*, a word holding its body
-address, so mutual recursion works before either side is finished.
-
-How a kernel is called from Python is one function, ``make_entry``: it gets the
-kernel address and the argument and result kinds and returns a Python
-callable.  Today that callable goes through ctypes; the machine-code
-METH_FASTCALL entry replaces it in that one place.
+address, so mutual recursion works before either side is finished.  A
+``CallTarget`` holds its callee, so a compiled caller keeps it alive.
 """
 
 from __future__ import annotations
