@@ -390,3 +390,15 @@ def test_indented_function_positions():
     err = compile_error(jit(nested), 1)
     assert err.line == line_of("        return [x]") and err.column == 16
     assert str(err).splitlines()[1:] == ["    return [x]", "           ^^^"]
+
+
+def test_keyword_arguments_bind_like_cpython():
+    f = jit(lambda_like)
+    assert f(1.5, n=2) == 3.5 and f(n=2, x=0.5) == 2.5 and f(1.5, 2) == 3.5
+    for args, kwargs in (((1.5,), {"m": 2}), ((1.5,), {"x": 2.0}), ((), {"n": 2}), ((), {})):
+        with pytest.raises(TypeError) as compiled:
+            f(*args, **kwargs)
+        with pytest.raises(TypeError) as cpython:
+            lambda_like(*args, **kwargs)
+        if kwargs:  # (no keywords: the count message of the compiled call, tested above)
+            assert str(compiled.value) == str(cpython.value)

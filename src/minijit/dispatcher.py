@@ -49,6 +49,7 @@ _PY_TYPES = {int: INT, float: FLOAT, bool: BOOL}
 #: one lock for all cannot deadlock the way per-function locks taken in two orders could
 _COMPILE_LOCK = threading.RLock()
 _VARIADIC = 0x04 | 0x08  # CO_VARARGS | CO_VARKEYWORDS
+_MISSING = object()
 _CTYPES = {INT: ctypes.c_int64, FLOAT: ctypes.c_double, BOOL: ctypes.c_bool}
 
 
@@ -230,7 +231,9 @@ class Dispatcher:
         return CallTarget(name, (self, types), ctypes.addressof(kernel.cell), kernel.pending)
 
     # -- calling ---------------------------------------------------------------------------
-    def __call__(self, *args):
+    def __call__(self, *args, **kwargs):
+        if kwargs:
+            args = self._bind(args, kwargs)
         entry = self._by_pytypes.get(tuple(map(type, args)))
         if entry is not None:
             for v in args:
@@ -238,6 +241,28 @@ class Dispatcher:
                     raise _int_overflow(v)
             return entry(*args)
         return self._slow_call(args)
+
+    def _bind(self, args: tuple, kwargs: dict) -> tuple:
+        """Keyword arguments put in their positions, with CPython's TypeErrors."""
+        code = self.py_func.__code__
+        names = code.co_varnames[:code.co_argcount]
+        name = self.py_func.__name__
+        values = list(args) + [_MISSING] * (len(names) - len(args))
+        for key, value in kwargs.items():
+            if key not in names:
+                raise TypeError(f"{name}() got an unexpected keyword argument '{key}'")
+            index = names.index(key)
+            if index < len(args):
+                raise TypeError(f"{name}() got multiple values for argument '{key}'")
+            values[index] = value
+        missing = [f"'{n}'" for n, v in zip(names, values) if v is _MISSING]
+        if missing:
+            listed = (" and ".join(missing) if len(missing) < 3
+                      else ", ".join(missing[:-1]) + ", and " + missing[-1])
+            plural = "s" if len(missing) > 1 else ""
+            raise TypeError(f"{name}() missing {len(missing)} required positional "
+                            f"argument{plural}: {listed}")
+        return tuple(values)
 
     def _slow_call(self, args: tuple):
         code = self.py_func.__code__
