@@ -169,3 +169,13 @@ def test_branch_on_a_mask_uses_the_flags_of_and():
     section = parity.asm().split("; line ")[1]  # the 'if' line
     assert "and " in section and ("je " in section or "jne " in section)
     assert "cmp" not in section and "test" not in section and "idiv" not in section
+
+
+def test_cli_run_compiles_the_functions_a_function_calls(tmp_path, capsys):
+    source = tmp_path / "calls.py"
+    source.write_text("def square(x):\n    return x * x\n\n"
+                      "def total(n):\n    s = 0\n    for i in range(n):\n"
+                      "        s += square(i)\n    return s\n")
+    assert main(["run", str(source), "total", "10", "--ir"]) == 0
+    out = capsys.readouterr().out
+    assert out.endswith("\n285\n") and "imul" in out  # square inlined into total

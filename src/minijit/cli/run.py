@@ -1,7 +1,8 @@
 """``minijit run FILE.py FUNC ARG... [--asm] [--ir]``: compile one function and call it.
 
-The file runs as a module (``runpy``), ``FUNC`` is looked up in it and, unless
-it already is a ``@jit`` function, jitted; each ``ARG`` is a Python literal
+The file runs as a module (``runpy``); every plain function it defines is
+jitted in place (so functions of the file call each other compiled), and
+``FUNC`` is looked up among them; each ``ARG`` is a Python literal
 (``3``, ``-2.5``, ``True``).  The result is printed; ``--ir`` and ``--asm``
 print the optimised IR and the annotated machine code first.  A CompileError
 or an exception raised by the call is printed as Python prints it, with exit
@@ -13,8 +14,10 @@ from __future__ import annotations
 import argparse
 import ast
 import sys
+from types import FunctionType
 
 HELP = "compile a function from a Python file with @jit, call it, print the result"
+RUN_NAME = "__minijit_run__"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -49,7 +52,7 @@ def run(args: argparse.Namespace) -> int:
         print(f"minijit run: {error}", file=sys.stderr)
         return 2
     try:
-        namespace = runpy.run_path(args.file, run_name="__minijit_run__")
+        namespace = runpy.run_path(args.file, run_name=RUN_NAME)
     except OSError as error:
         print(f"minijit run: cannot read {args.file}: {error.strerror}", file=sys.stderr)
         return 2
@@ -57,6 +60,11 @@ def run(args: argparse.Namespace) -> int:
     if func is None or not callable(func):
         print(f"minijit run: {args.file} defines no function {args.func!r}", file=sys.stderr)
         return 2
+    for name, value in namespace.items():  # the file's functions call each other jitted
+        if isinstance(value, FunctionType) and value.__module__ == RUN_NAME:
+            value.__globals__[name] = jit(value)
+    if isinstance(func, FunctionType) and func.__module__ == RUN_NAME:
+        func = func.__globals__[args.func]  # its jitted self, made just above
     jitted = func if isinstance(func, Dispatcher) else jit(func)
     try:
         result = jitted(*values)
