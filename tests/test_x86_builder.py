@@ -306,11 +306,20 @@ def test_fast_path_makes_the_general_encoders_bytes():
     ((rax, rcx), "4801c8"),            # legacy register-register
     ((qword[r12 + 8], registers.r9), "4d014c2408"),  # a SIB forced by r12
     ((rax, qword[rbp]), "48034500"),   # rbp base without displacement: disp8 0
+    ((sil, al), "4000c6"),             # sil needs a REX (40) though no bit is set
+    ((byte[rax], ah), "0020"),         # ah without a REX
 ])
 def test_fast_path_golden(ops, hexcode):
     a = Assembler()
     a.add(*ops)
     assert a.assemble().hex() == hexcode
+
+
+def test_fast_path_refuses_ah_with_a_rex_and_says_why():
+    """The fast path's byte-register rule sends the instruction to the general path,
+    whose error names the problem (a REX forced by r8 here)."""
+    with pytest.raises(AsmError, match="ah cannot be encoded in an instruction that needs a REX"):
+        Assembler().add(byte[r8], ah)
 
 
 def test_encode_fields_names_each_field():

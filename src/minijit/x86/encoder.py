@@ -34,6 +34,7 @@ from minijit.x86.table import (ALL_ENTRIES, CONDITION_ALIASES, MEM_SIZED, Form, 
 __all__ = [
     "KindsTable",
     "address_bytes",
+    "byte_register_rex",
     "canonical",
     "choose",
     "describe_kinds",
@@ -335,7 +336,7 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
     return bytes((mod | reg3 << 3 | code,)) + dbytes, 0, base.rex
 
 
-def _check_byte_regs(form: Form, ops: Sequence[object], rex: int) -> int:
+def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:
     """REX after the 8-bit register rules: spl/bpl/sil/dil force REX, ah..bh forbid it."""
     force = high = None
     for i in form.byte_regs:
@@ -404,7 +405,7 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
         bits = form.rex_w << 3 | r << 2 | x << 1 | b
         rex = 0x40 | bits if bits else 0
         if form.byte_regs:
-            rex = _check_byte_regs(form, ops, rex)
+            rex = byte_register_rex(form, ops, rex)
         head = bytes((rex,)) if rex else b""
     imm = b""
     if form.moffs_i >= 0:

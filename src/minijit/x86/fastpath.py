@@ -15,13 +15,14 @@ attribute reads, shifts and one bytes concatenation.  Shapes with a closure of
 their own:
 
 - no operands: the bytes, made once;
-- legacy ``/r`` or ``/digit`` with a register or memory ``rm``, ``+r``, and
-  opcode plus immediate (operands fixed by the opcode);
+- legacy ``/r`` or ``/digit`` with a register or memory ``rm`` (byte registers
+  with their REX rules), ``+r``, and opcode plus immediate (operands fixed by
+  the opcode);
 - VEX and EVEX with a register or memory ``rm`` (EVEX: write mask, zeroing,
   broadcast, compressed disp8*N);
 
-and anything else (byte-register operands with their REX rules, ``is4``) is
-``encoder.encode`` on the form.  Left out of the table altogether, for the
+and anything else (``is4``, byte-register ``+r`` forms) is ``encoder.encode`` on
+the form.  Left out of the table altogether, for the
 general path (``encoder.choose``): branches, unsized ambiguous memory, GNU as's
 rewrites, VEX direction swaps, masked memory.  A memory operand that carries a
 label also goes the general path (it needs a fixup).
@@ -36,7 +37,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 
-from minijit.x86.encoder import AMBIGUOUS, REWRITTEN, address_bytes, encode, kinds_table
+from minijit.x86.encoder import (AMBIGUOUS, REWRITTEN, address_bytes, byte_register_rex, encode,
+                                 kinds_table)
 from minijit.x86.registers import REGISTERS, Masked
 from minijit.x86.table import Form
 
@@ -55,30 +57,39 @@ def _imm_tail(form: Form) -> tuple[int, int, int]:
     return form.imm_i, size, (1 << (8 * size)) - 1
 
 
+def _byte_rex(form: Form) -> Callable[[Sequence[object], int], bytes]:
+    """REX W R X B bits -> the REX prefix under the byte-register rules, which the
+    encoder applies: spl..dil force a REX, ah..bh forbid one (AsmError: the builder
+    then takes the general path, which says so)."""
+    def rex(ops: Sequence[object], bits: int) -> bytes:
+        value = byte_register_rex(form, ops, 0x40 | bits if bits else 0)
+        return _BYTE[value] if value else b""
+    return rex
+
+
 def _legacy(form: Form, memory: bool) -> Make:
     """[prefix] [REX] opcode ModRM [SIB] [disp] [imm] for a legacy ModRM form."""
     prefix, opcode, w = form.prefix, form.opcode, form.rex_w << 3
     reg_i, rm_i = form.reg_i, form.rm_i
     digit = form.digit or 0
     imm_i, size, mask = _imm_tail(form)
-    if form.byte_regs:
-        # spl..dil force a REX, ah..bh forbid one: encoder's rule, on the whole form
-        return _general(form)
+    rex = _byte_rex(form) if form.byte_regs else None
     if memory:
         def make(ops: Sequence[object]) -> bytes:
             if reg_i >= 0:
                 reg = ops[reg_i]
                 tail, x, b = address_bytes(reg.code, ops[rm_i])
-                code = prefix + _REX[w | reg.rex << 2 | x << 1 | b] + opcode + tail
+                bits = w | reg.rex << 2 | x << 1 | b
             else:
                 tail, x, b = address_bytes(digit, ops[rm_i])
-                code = prefix + _REX[w | x << 1 | b] + opcode + tail
+                bits = w | x << 1 | b
+            code = prefix + (_REX[bits] if rex is None else rex(ops, bits)) + opcode + tail
             if imm_i >= 0:
                 return code + (ops[imm_i] & mask).to_bytes(size, "little")
             return code
         return make
     digit3 = 0xC0 | digit << 3
-    if reg_i >= 0 and imm_i < 0:
+    if reg_i >= 0 and imm_i < 0 and rex is None:
         # the register-register form, the compiler's most common instruction
         def make(ops: Sequence[object]) -> bytes:
             reg = ops[reg_i]
@@ -91,10 +102,12 @@ def _legacy(form: Form, memory: bool) -> Make:
         rm = ops[rm_i]
         if reg_i >= 0:
             reg = ops[reg_i]
-            code = prefix + _REX[w | reg.rex << 2 | rm.rex] + opcode + \
-                _BYTE[0xC0 | reg.code << 3 | rm.code]
+            bits = w | reg.rex << 2 | rm.rex
+            modrm = _BYTE[0xC0 | reg.code << 3 | rm.code]
         else:
-            code = prefix + _REX[w | rm.rex] + opcode + _BYTE[digit3 | rm.code]
+            bits = w | rm.rex
+            modrm = _BYTE[digit3 | rm.code]
+        code = prefix + (_REX[bits] if rex is None else rex(ops, bits)) + opcode + modrm
         if imm_i >= 0:
             return code + (ops[imm_i] & mask).to_bytes(size, "little")
         return code
@@ -220,7 +233,7 @@ def maker(form: Form, memory: bool) -> Make:
     if form.vex is not None:
         return _vex(form, memory) if form.modrm and form.rm_i >= 0 else _general(form)
     if form.plus_r:
-        return _plus_r(form)
+        return _general(form) if form.byte_regs else _plus_r(form)
     if form.modrm:
         return _legacy(form, memory)
     return _immediate_only(form)
