@@ -223,7 +223,7 @@ CASES = [
     (maybe_unbound, (True,), "return z", None,
      "local variable 'z' may be used before it is assigned"),
     (mixed_and, (1, 2.0), "return a > 0 and b", None,
-     "this operand is float but the first is bool"),
+     "this operand is float but another is bool"),
     (mixed_min, (1, 2.0), "return min(a, b)", None, "min() of float and int values"),
     (bad_global, (1,), "return x + math", None, "global 'math' is a module"),
     (string_constant, (1,), 'return "no"', None, "a constant of type str is not supported"),

@@ -588,3 +588,12 @@ def test_division_by_constants_without_idiv(d):
         assert_same(mod, x)
     if d > 0:
         assert "idiv" not in floor.asm() and "idiv" not in mod.asm()
+
+
+@pytest.mark.parametrize("expression", ["x if True else x + 1.5", "x if False else x * 2",
+                                        "True or x", "False and x", "0 or x", "1 and x",
+                                        "x if 0 else -x", "(x or 2) if True else 3"])
+def test_constant_conditions_skip_what_cpython_skips(expression):
+    f = kernel("x", expression)
+    for x in (0, 3, -2):
+        assert_same(f, x)

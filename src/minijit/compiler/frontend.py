@@ -614,32 +614,31 @@ class FrontEnd:
         self.cur = join
         return self.read(name, node)
 
-    def join_values(self, node: ast.AST, arms) -> int:
-        """Each arm is (block, ast node); its value flows into one phi at the join."""
+    def one_type(self, type_: int | None, value: int, node: ast.AST) -> int:
+        """The type all operands of an and/or or a conditional expression share."""
+        t = self.f.type_of(value)
+        if type_ is not None and t != type_:
+            raise self.error(node, f"this operand is {TYPE_NAMES[t]} but another is "
+                             f"{TYPE_NAMES[type_]}; the result's type would depend on the "
+                             "values")
+        return t
+
+    def expr_IfExp(self, node: ast.IfExp) -> int:
+        then, else_ = self.new_block(), self.new_block()
+        self.cond(node.test, then, else_)
         name, join = self.fresh(), self.new_block(sealed=False)
         type_ = None
-        for block, value_node in arms:
-            if block is None:
+        for block, value_node in ((then, node.body), (else_, node.orelse)):
+            if not self.f.blocks[block].preds:  # a constant test: CPython skips this arm
                 continue
             self.cur = block
             value = self.expr(value_node)
-            t = self.f.type_of(value)
-            if type_ is None:
-                type_ = t
-            elif t != type_:
-                raise self.error(value_node, f"this operand is {TYPE_NAMES[t]} but another is "
-                                 f"{TYPE_NAMES[type_]}; the result's type would depend on "
-                                 "the values")
+            type_ = self.one_type(type_, value, value_node)
             self.write(name, value)
             self.jump(join)
         self.seal(join, node)
         self.cur = join
         return self.read(name, node)
-
-    def expr_IfExp(self, node: ast.IfExp) -> int:
-        then, else_ = self.new_block(), self.new_block()
-        self.cond(node.test, then, else_)
-        return self.join_values(node, [(then, node.body), (else_, node.orelse)])
 
     def expr_BoolOp(self, node: ast.BoolOp) -> int:
         # a and b: a if not a else b; each operand is tested once, the last is not tested
@@ -647,13 +646,7 @@ class FrontEnd:
         type_ = None
         for i, value_node in enumerate(node.values):
             value = self.expr(value_node)
-            t = self.f.type_of(value)
-            if type_ is None:
-                type_ = t
-            elif t != type_:
-                raise self.error(value_node, f"this operand is {TYPE_NAMES[t]} but the first "
-                                 f"is {TYPE_NAMES[type_]}; the result's type would depend on "
-                                 "the values")
+            type_ = self.one_type(type_, value, value_node)
             self.write(name, value)
             if i == len(node.values) - 1:
                 self.jump(join)
@@ -664,6 +657,8 @@ class FrontEnd:
                 self.branch(truth, nxt, join)
             else:
                 self.branch(truth, join, nxt)
+            if not self.f.blocks[nxt].preds:  # decided by a constant: the rest never runs
+                break
             self.cur = nxt
         self.seal(join, node)
         self.cur = join
