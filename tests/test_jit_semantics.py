@@ -597,3 +597,23 @@ def test_constant_conditions_skip_what_cpython_skips(expression):
     f = kernel("x", expression)
     for x in (0, 3, -2):
         assert_same(f, x)
+
+
+@jit
+def dead_branches(x):
+    if False:
+        return x + 1
+    if True or x > 1:
+        y = x * 2
+    else:
+        y = x.attribute  # never compiled: CPython never runs it either
+    if False and x < 0:
+        return -1
+    while False:
+        x += 1
+    return y
+
+
+def test_code_behind_constant_conditions_is_not_compiled():
+    for x in (0, 5, -3):
+        assert_same(dead_branches, x)

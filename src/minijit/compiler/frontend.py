@@ -256,9 +256,17 @@ class FrontEnd:
         return t
 
     # -- statements --------------------------------------------------------------------------
+    def reachable(self) -> bool:
+        """Whether code placed now can run: False after return, break or continue, and
+        in a block that only a constant condition would have led to.  CPython never
+        runs such code, so it is not compiled."""
+        if self.cur is not None and self.cur != 0 and not self.f.blocks[self.cur].preds:
+            self.cur = None
+        return self.cur is not None
+
     def body(self, stmts: list[ast.stmt]) -> None:
         for stmt in stmts:
-            if self.cur is None:  # unreachable after return/break/continue
+            if not self.reachable():
                 return
             if not self.inline_stack:  # inlined code keeps its call site's line
                 self.line = stmt.lineno
@@ -474,6 +482,8 @@ class FrontEnd:
                 else:
                     self.cond(value, then, mid)
                 self.cur = mid
+                if not self.reachable():  # a constant operand decided it
+                    return
         elif isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.Not):
             self.cond(node.operand, else_, then)
         elif isinstance(node, ast.Compare):
