@@ -173,9 +173,12 @@ class Program:
         return (self.int_expr if self.draw(st.booleans()) else self.float_expr)(depth)
 
     def bool_expr(self, depth: int) -> tuple[str, str]:
-        kind = self.draw(st.integers(-1, 3 if depth > 0 else 0))
+        kind = self.draw(st.integers(-2, 3 if depth > 0 else 0))
         if kind == -1:  # the bool parameter
             return "p", "p"
+        if kind == -2:  # a constant: code it decides against is never run
+            c = self.pick(["True", "False"])
+            return c, c
         if kind in (0, 1):
             parts = [self.any_expr(max(depth - 1, 0))
                      for _ in range(self.draw(st.integers(2, 3)))]
