@@ -29,7 +29,6 @@ import ctypes
 import mmap
 import os
 import platform
-import tempfile
 import threading
 import weakref
 
@@ -220,6 +219,8 @@ def _shared_file(size: int) -> int:
     if hasattr(os, "memfd_create"):
         fd = os.memfd_create("minijit-code", getattr(os, "MFD_CLOEXEC", 0))
     else:  # macOS: an unlinked temporary file serves the same purpose.
+        import tempfile  # here, not at the top: Linux never needs it, and it is slow to import
+
         fd, path = tempfile.mkstemp(prefix="minijit-code-")
         os.unlink(path)
     try:
