@@ -6,6 +6,7 @@ import ctypes
 import gc
 import platform
 import subprocess
+import threading
 import sys
 
 import pytest
@@ -208,3 +209,25 @@ def test_other_architectures_get_a_clear_error(monkeypatch):
         allocate(RET_42)
     with pytest.raises(PlatformError, match="aarch64"):
         CodeBuffer()
+
+
+def test_release_from_a_collection_inside_allocate_does_not_deadlock():
+    # A block's __del__ may run while the arena's lock is held by this very thread
+    # (a collection triggered inside allocate). The release must be queued, not wait.
+    arena = CodeArena(chunk_size=PAGE_SIZE)
+    doomed = [arena.allocate(RET_42)]
+    big = arena.allocate(b"\x90" * (PAGE_SIZE - 16))  # fills the chunk: the next needs a new one
+    new_chunk = arena._new_chunk
+
+    def drop_last_reference_then_map(size):
+        doomed.clear()  # runs CodeBlock.__del__ here, under the lock
+        return new_chunk(size)
+
+    arena._new_chunk = drop_last_reference_then_map
+    made = []
+    worker = threading.Thread(target=lambda: made.append(arena.allocate(RET_42)), daemon=True)
+    worker.start()
+    worker.join(timeout=10)
+    assert not worker.is_alive(), "allocate deadlocked on a release from inside it"
+    assert arena.blocks == 2  # the big block and the new one; the dropped one is given back
+    assert NativeFunction(made[0], "int32()")() == 42 and not big.closed

@@ -263,13 +263,19 @@ class CodeArena:
 
     Allocation is a bump pointer in the current chunk; a chunk is released when
     its last block is released (and the current chunk is rewound when it empties).
-    Thread-safe.
+
+    Thread-safe, and safe against the garbage collector: a block's ``__del__``
+    can run anywhere, including inside ``allocate`` on the same thread (a
+    collection triggered by an allocation there).  So releasing never waits
+    for the lock: it queues the block, and whoever holds the lock drains the
+    queue before letting go of it.
     """
 
     def __init__(self, chunk_size: int = CHUNK_SIZE) -> None:
         self.chunk_size = _page_round(chunk_size)
         self._lock = threading.Lock()
         self._current: _Chunk | None = None
+        self._released: list[CodeBlock] = []  # closed blocks not yet given back
         self.chunks = 0  # how many chunks are mapped now (for tests and stats)
         self.blocks = 0  # how many blocks are live now
 
@@ -280,6 +286,7 @@ class CodeArena:
         _check_size(len(code))
         size = (len(code) + FUNCTION_ALIGN - 1) // FUNCTION_ALIGN * FUNCTION_ALIGN
         with self._lock:
+            self._drain()
             chunk = self._current
             if size > self.chunk_size:
                 chunk = self._new_chunk(_page_round(size))
@@ -290,7 +297,9 @@ class CodeArena:
             chunk.live += 1
             self.blocks += 1
             ctypes.memmove(chunk.rw + offset, code, len(code))
-        return CodeBlock(self, chunk, offset, len(code))
+            block = CodeBlock(self, chunk, offset, len(code))
+            self._drain()  # blocks released by a collection while we held the lock
+        return block
 
     def _new_chunk(self, size: int) -> _Chunk:
         chunk = _Chunk(size)
@@ -298,18 +307,29 @@ class CodeArena:
         return chunk
 
     def _release(self, block: CodeBlock) -> None:
-        with self._lock:
+        """Give ``block`` back now if the lock is free, else when its holder lets go."""
+        self._released.append(block)  # list.append is atomic: safe from __del__
+        if self._lock.acquire(blocking=False):
+            try:
+                self._drain()
+            finally:
+                self._lock.release()
+
+    def _drain(self) -> None:
+        """Give back every queued block; the caller holds the lock."""
+        while self._released:
+            block = self._released.pop()
             chunk = block._chunk
-            if chunk is None:  # closed meanwhile by another thread
-                return
+            if chunk is None:  # queued twice (closed from two threads at once)
+                continue
             block._chunk = None
             self.blocks -= 1
             chunk.live -= 1
             if chunk.live:
-                return
+                continue
             if chunk is self._current:
                 chunk.used = 0  # nothing in it can be called any more: reuse it
-                return
+                continue
             chunk.release()
             self.chunks -= 1
 
@@ -322,24 +342,25 @@ class CodeBlock:
     objects per block, too much for a JIT that makes many small functions.
     """
 
-    __slots__ = ("_address", "size", "_arena", "_chunk")
+    __slots__ = ("_address", "size", "_arena", "_chunk", "_closed")
 
     def __init__(self, arena: CodeArena, chunk: _Chunk, offset: int, size: int) -> None:
         self._address = chunk.rx + offset
         self.size = size
         self._arena = arena
-        self._chunk: _Chunk | None = chunk
+        self._chunk: _Chunk | None = chunk  # cleared by the arena when it takes the memory back
+        self._closed = False
 
     @property
     def address(self) -> int:
         """The executable address of the first byte; raises ValueError once closed."""
-        if self._chunk is None:
+        if self._closed:
             raise ValueError("code block is closed")
         return self._address
 
     @property
     def closed(self) -> bool:
-        return self._chunk is None
+        return self._closed
 
     @property
     def code(self) -> bytes:
@@ -348,7 +369,8 @@ class CodeBlock:
 
     def close(self) -> None:
         """Give the memory back. Harmless to call twice."""
-        if self._chunk is not None:
+        if not self._closed:
+            self._closed = True
             self._arena._release(self)
 
     __del__ = close
