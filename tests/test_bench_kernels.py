@@ -5,11 +5,9 @@
   measures the algorithm it claims to.
 - Each C kernel (gcc -O2, and -fno-tree-vectorize for the array kernels) must
   return CPython's result at the small size.
-- Each kernel through ``minijit.jit`` must return CPython's result.  Until
-  ``minijit.jit`` exists these skip, saying so; a kernel minijit reports it
-  cannot compile yet (CompileError, or TypeError for argument types it does not
-  take, as the array kernels until arrays are supported) skips with minijit's
-  message; any other exception or a different result fails.
+- Each kernel through ``minijit.jit``, the array kernels included, must return
+  CPython's result (and leave its arrays as CPython does); an exception, a
+  CompileError included, or a different result fails.
 - The runner: a missing peer is an "n/a" cell with a note, a wrong result is a
   "WRONG" cell, and bad command-line arguments exit 2 naming the problem.
 """
@@ -40,6 +38,12 @@ IDS = [k.name for k in suite.KERNELS]
 
 def small_run(kernel: suite.Kernel, function) -> object:
     return function(*kernel.make_args(kernel.small_size))
+
+
+def small_run_arrays(kernel: suite.Kernel, function) -> tuple[object, list]:
+    """The result, and the final contents of the array arguments."""
+    args = kernel.make_args(kernel.small_size)
+    return function(*args), [a.tolist() for a in args if isinstance(a, np.ndarray)]
 
 
 # --- the kernels against independent answers ------------------------------------------
@@ -116,17 +120,10 @@ def test_c_kernel_matches_cpython(kernel, flags):
 
 @pytest.mark.parametrize("kernel", suite.KERNELS, ids=IDS)
 def test_minijit_kernel_matches_cpython(kernel):
-    try:
-        jit = suite.minijit_jit()
-    except suite.Missing as missing:
-        pytest.skip(str(missing))
-    try:
-        got = small_run(kernel, suite.compiled(kernel.name, jit))
-    except suite.minijit_unsupported() as error:
-        what = "array kernel" if kernel.array else "kernel"
-        pytest.skip(f"minijit cannot run the {what} {kernel.name} yet: {measure.describe(error)}")
-    want = small_run(kernel, suite.cpython(kernel.name))
+    got, got_arrays = small_run_arrays(kernel, suite.compiled(kernel.name, suite.minijit_jit()))
+    want, want_arrays = small_run_arrays(kernel, suite.cpython(kernel.name))
     assert suite.same_result(got, want), (got, want)
+    assert got_arrays == want_arrays  # the same operations in the same order: bit for bit
 
 
 # --- the runner -----------------------------------------------------------------------

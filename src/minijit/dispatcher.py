@@ -26,14 +26,19 @@ address, so mutual recursion works before either side is finished.  A
 
 from __future__ import annotations
 
+import array
 import ctypes
 import functools
 import threading
 
+from minijit.compiler.arrays import (
+    ARRAY, BUFFER, DTYPE_BY_FORMAT, DTYPES, NDARRAY, array_type, is_array,
+)
 from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
-from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
+from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES as IR_TYPE_NAMES, VOID
 from minijit.memory import allocate
+from minijit.native.buffer import Export
 from minijit.native.callable import callable_class, install_entry
 from minijit.native.entry import Specialisation
 from minijit.native.status import exception_for
@@ -43,6 +48,7 @@ __all__ = ["jit", "Dispatcher", "make_entry", "TYPE_NAMES"]
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 #: IR type -> signature name
 TYPE_NAMES = {INT: "int64", FLOAT: "float64", BOOL: "bool", VOID: "void"}
+TYPE_NAMES.update((t, name) for t, name in IR_TYPE_NAMES.items() if is_array(t))
 _BY_NAME = {name: t for t, name in TYPE_NAMES.items()}
 _PY_TYPES = {int: INT, float: FLOAT, bool: BOOL}
 #: compilations of all functions are serialised: a compile may compile its callees, and
@@ -58,13 +64,14 @@ def make_entry(kernel_address: int, arg_kinds: tuple[int, ...], result_kind: int
 
     Convention (``minijit.native.status``): ``int32 status = kernel(void *result,
     args...)``; ints and bools in integer registers after the result pointer,
-    floats in xmm0-7; on status 0 the result (int64, float64, or one byte for
+    floats in xmm0-7, arrays as the address of their descriptor
+    (``minijit.native.buffer``); on status 0 the result (int64, float64, or one byte for
     bool) is stored through ``result``; otherwise ``exception_for(status)`` is
     raised.  ``arg_kinds`` and ``result_kind`` are IR types (INT, FLOAT, BOOL,
     VOID); arguments arrive already checked and converted.
     """
     proto = ctypes.CFUNCTYPE(ctypes.c_int32, ctypes.c_void_p,
-                             *(_CTYPES[k] for k in arg_kinds))
+                             *(_CTYPES.get(k, ctypes.c_void_p) for k in arg_kinds))
     cfunc = proto(kernel_address)
     result_type = _CTYPES.get(result_kind)
     if result_type is None:
@@ -216,7 +223,7 @@ class Dispatcher:
                            "none" if k.compiled.ret_type == VOID
                            else TYPE_NAMES[k.compiled.ret_type],
                            k.block.address, k.block)
-            for k in self._kernels.values()])
+            for k in self._kernels.values() if not any(map(is_array, k.types))])
 
     def _target(self, types: tuple[int, ...], node) -> CallTarget:
         name = self.py_func.__name__
@@ -273,17 +280,30 @@ class Dispatcher:
             raise TypeError(f"{self.py_func.__name__}() takes {nparams} positional "
                             f"argument{'s' if nparams != 1 else ''} but {len(args)} "
                             f"{'were' if len(args) != 1 else 'was'} given")
-        types = []
-        for i, v in enumerate(args):
-            t = _arg_type(v)
-            if t is None:
-                raise TypeError(f"{self.py_func.__name__}() argument {i + 1} is "
-                                f"{type(v).__name__}; compiled code accepts "
-                                f"{self._accepted(i)}")
-            if t == INT and not INT64_MIN <= v <= INT64_MAX:
-                raise _int_overflow(v)
-            types.append(t)
-        types = tuple(types)
+        types: list[int] = []
+        exports: list[Export] = []
+        try:  # every buffer exported here is released, whatever happens
+            values = []
+            for i, v in enumerate(args):
+                t = _arg_type(v)
+                if t is None:
+                    export = self._export(i, v)
+                    exports.append(export)
+                    t = _buffer_type(self.py_func.__name__, i, v, export)
+                    v = export.address
+                elif t == INT and not INT64_MIN <= v <= INT64_MAX:
+                    raise _int_overflow(v)
+                values.append(v)
+                types.append(t)
+            kernel = self._kernel(tuple(types))
+            if not exports:  # scalars only: later calls with these types come straight
+                self._by_pytypes[tuple(map(type, args))] = kernel.entry
+            return kernel.entry(*values)
+        finally:
+            for export in exports:
+                export.release()
+
+    def _kernel(self, types: tuple[int, ...]) -> _Kernel:
         kernel = self._kernels.get(types)
         if kernel is None:
             if self._explicit is not None:
@@ -291,12 +311,20 @@ class Dispatcher:
                                 f"({', '.join(TYPE_NAMES[t] for t in types)}); it accepts "
                                 f"{', '.join(self.signatures)}")
             kernel = self._compile(types)
-        self._by_pytypes[tuple(map(type, args))] = kernel.entry
-        return kernel.entry(*args)
+        return kernel
+
+    def _export(self, index: int, value: object) -> Export:
+        """The buffer of an argument that is no scalar, or TypeError naming what works."""
+        try:
+            return Export(value)
+        except TypeError:
+            raise TypeError(f"{self.py_func.__name__}() argument {index + 1} is "
+                            f"{type(value).__name__}; compiled code accepts "
+                            f"{self._accepted(index)}") from None
 
     def _accepted(self, index: int) -> str:
         if self._explicit is None:
-            return "int, float and bool"
+            return f"int, float and bool, and arrays ({ACCEPTED_ARRAYS})"
         names = sorted({TYPE_NAMES[types[index]] for types, _ in self._explicit})
         return " or ".join(names)
 
@@ -325,6 +353,35 @@ class Dispatcher:
 
     def __repr__(self) -> str:
         return f"<jit {self.py_func.__qualname__} {self.signatures}>"
+
+
+#: what array arguments may be, for TypeError messages
+ACCEPTED_ARRAYS = ("C-contiguous buffers of 1 or 2 dimensions with items "
+                   + ", ".join(d.name for d in DTYPES))
+
+
+def _kind(value: object) -> int:
+    for cls in type(value).__mro__:
+        if cls.__name__ == "ndarray" and cls.__module__ == "numpy":
+            return NDARRAY
+    return ARRAY if isinstance(value, array.array) else BUFFER
+
+
+def _buffer_type(name: str, index: int, value: object, export: Export) -> int:
+    """The array type of an exported argument, or TypeError saying what it lacks."""
+    dtype = DTYPE_BY_FORMAT.get((export.format, export.itemsize))
+    ndim = len(export.shape)
+    what = f"{name}() argument {index + 1} ({type(value).__name__}"
+    if dtype is None:
+        raise TypeError(f"{what} of format {export.format!r}) has items compiled code "
+                        f"cannot read; it accepts {ACCEPTED_ARRAYS}")
+    if ndim not in (1, 2):
+        raise TypeError(f"{what}) has {ndim} dimensions; compiled code accepts "
+                        f"{ACCEPTED_ARRAYS}")
+    if not export.c_contiguous:
+        raise TypeError(f"{what}) is not C-contiguous (it has strides); compiled code "
+                        "needs C-contiguous arrays: pass a copy (numpy.ascontiguousarray)")
+    return array_type(dtype, ndim, _kind(value), export.readonly)
 
 
 def _int_overflow(value: int) -> OverflowError:

@@ -2,8 +2,9 @@
 
 ``CodeGen`` holds what every op needs (operands, moves, frame, control flow,
 compares, calls); each op is emitted by a function found through the ``EMIT``
-table: ``intcode`` has the integer ops, ``floatcode`` the float ops, both as
-``op_name(g, ref, ins)`` with this ``CodeGen`` as ``g``.  Values live where
+table: ``intcode`` has the integer ops, ``floatcode`` the float ops, ``arraycode``
+the array ops, all as ``op_name(g, ref, ins)``
+with this ``CodeGen`` as ``g``.  Values live where
 ``regalloc`` put them; rax, rcx, rdx, r11, xmm14 and xmm15 are scratch
 (``machine``).  Selection uses the machine's forms:
 immediates and memory operands in ALU instructions, ``lea`` for wrapping adds
@@ -34,7 +35,7 @@ from __future__ import annotations
 import struct
 
 import minijit.x86 as x86
-from minijit.compiler import floatcode, intcode
+from minijit.compiler import arraycode, floatcode, intcode
 from minijit.compiler.ir import BOOL, FLOAT, INT, RECURSION, VOID, Function, Op
 from minijit.compiler.machine import (
     CALL_SCRATCH, FLOAT_CC, GPR, GPR8, INT_ARG_REGS, MIRROR, NEGATE, PUBLIC_INT_ARGS,
@@ -594,11 +595,11 @@ class CodeGen:
 
 def _emitters() -> dict:
     """op -> emitter: ``CodeGen.op_x`` for control, compares and calls, else the
-    function ``op_x(g, ref, ins)`` of ``intcode`` or ``floatcode``."""
+    function ``op_x(g, ref, ins)`` of ``intcode``, ``floatcode`` or ``arraycode``."""
     table = {}
     for op in Op:
         name = "op_" + op.name.lower()
-        for home in (CodeGen, intcode, floatcode):
+        for home in (CodeGen, intcode, floatcode, arraycode):
             if hasattr(home, name):
                 table[op] = getattr(home, name)
                 break

@@ -13,10 +13,11 @@ Grammar accepted (everything else raises CompileError at the construct)::
 
     stmt := NAME [, NAME]* = expr [, expr]* | NAME op= expr | NAME: ann = expr
           | if expr: ... [elif/else] | while expr: ... | for NAME in range(...): ...
+          | ARRAY[index] = expr | ARRAY[index] op= expr      (subscripts.py)
           | break | continue | pass | return [expr] | call-expression
-    expr := literal | NAME | expr binop expr | unop expr | compare chain
+    expr := literal | NAME | ARRAY[index] | expr binop expr | unop expr | compare chain
           | expr and/or expr | expr if expr else expr | call
-    call := abs|min|max|int|float|bool|round(...) | math.NAME(...) | jitted(...)
+    call := abs|min|max|int|float|bool|round|len(...) | math.NAME(...) | jitted(...)
 
 Loops are rotated (the condition is tested before the first iteration and at
 the latch), so each iteration runs one compare-and-branch.
@@ -29,6 +30,8 @@ import builtins
 import math
 
 from minijit.compiler.errors import CompileError, SourceInfo
+from minijit.compiler import subscripts
+from minijit.compiler.arrays import is_array
 from minijit.compiler.intrinsics import BUILTINS, MATH_CONSTS, MATH_FUNCS, math_call
 from minijit.compiler.source import parse_function
 from minijit.compiler.ir import (
@@ -59,7 +62,7 @@ _TYPE_OF_VALUE = {bool: BOOL, int: INT, float: FLOAT}
 ANNOTATION_TYPES = {"int": INT, "float": FLOAT, "bool": BOOL, "None": VOID}
 
 _MATH_BY_ID = {id(getattr(math, n)): n for n in MATH_FUNCS}
-_BUILTIN_NAMES = ("abs", "min", "max", "int", "float", "bool", "round", "range")
+_BUILTIN_NAMES = ("abs", "min", "max", "int", "float", "bool", "round", "range", "len")
 _BUILTIN_BY_ID = {id(getattr(builtins, n)): n for n in _BUILTIN_NAMES}
 
 
@@ -284,6 +287,9 @@ class FrontEnd:
         self.expr(node.value, allow_void=True)  # evaluated for its effects and errors
 
     def assign_to(self, target: ast.expr, value: int) -> None:
+        if isinstance(target, ast.Subscript):
+            subscripts.store(self, target, value)
+            return
         if not isinstance(target, ast.Name):
             raise self.error(target, f"assignment to {_describe(target)} is not supported; "
                              "assign to a local variable name")
@@ -291,7 +297,7 @@ class FrontEnd:
 
     def stmt_Assign(self, node: ast.Assign) -> None:
         if isinstance(node.value, ast.Tuple):
-            values = [self.expr(e) for e in node.value.elts]
+            values = [self.expr(e, allow_array=True) for e in node.value.elts]
             for target in node.targets:
                 if not isinstance(target, ast.Tuple) or len(target.elts) != len(values):
                     raise self.error(target, "a tuple can only be unpacked into as many "
@@ -299,16 +305,19 @@ class FrontEnd:
                 for t, v in zip(target.elts, values):
                     self.assign_to(t, v)
             return
-        value = self.expr(node.value)
+        value = self.expr(node.value, allow_array=True)
         for target in node.targets:
             self.assign_to(target, value)
 
     def stmt_AnnAssign(self, node: ast.AnnAssign) -> None:
         if node.value is None:
             return
-        self.assign_to(node.target, self.expr(node.value))
+        self.assign_to(node.target, self.expr(node.value, allow_array=True))
 
     def stmt_AugAssign(self, node: ast.AugAssign) -> None:
+        if isinstance(node.target, ast.Subscript):
+            subscripts.aug_store(self, node)
+            return
         if not isinstance(node.target, ast.Name):
             raise self.error(node.target, f"augmented assignment to {_describe(node.target)} "
                              "is not supported")
@@ -504,7 +513,7 @@ class FrontEnd:
             self.branch(self.truth(ref), then, else_)
 
     # -- expressions -------------------------------------------------------------------------
-    def expr(self, node: ast.expr, allow_void: bool = False) -> int:
+    def expr(self, node: ast.expr, allow_void: bool = False, allow_array: bool = False) -> int:
         handler = getattr(self, "expr_" + type(node).__name__, None)
         if handler is None:
             raise self.error(node, f"{_describe(node)} is not supported in @jit functions; "
@@ -512,7 +521,15 @@ class FrontEnd:
         ref = handler(node)
         if not allow_void:
             self.value_type(ref, node)
+        if not allow_array and is_array(self.f.type_of(ref)):
+            raise self.error(node, "an array can only be indexed, passed to len() or to a "
+                             "@jit function, or assigned to a name")
         return ref
+
+    def expr_Subscript(self, node: ast.Subscript) -> int:
+        if subscripts.is_shape(self, node):
+            return subscripts.shape(self, node)
+        return subscripts.load(self, node)
 
     def constant(self, node: ast.AST, value: object) -> int:
         t = _TYPE_OF_VALUE.get(type(value))
@@ -545,6 +562,10 @@ class FrontEnd:
     def expr_Attribute(self, node: ast.Attribute) -> int:
         if self.is_math(node.value) and node.attr in MATH_CONSTS:
             return self.f.const(FLOAT, getattr(math, node.attr))
+        value = node.value
+        if (isinstance(value, ast.Name) and value.id in self.locals
+                and is_array(self.f.type_of(self.read_checked(value.id, value)))):
+            return subscripts.attribute(self, node)
         raise self.error(node, "attribute access is not supported, except math.pi, math.e, "
                          "math.tau, math.inf and math.nan")
 
@@ -697,6 +718,8 @@ class FrontEnd:
         if any(isinstance(a, ast.Starred) for a in node.args):
             raise self.error(node, "*args in calls is not supported")
         name = self.builtin_name(node.func)
+        if name == "len":
+            return subscripts.length(self, node)
         if name is not None and name != "range":
             return BUILTINS[name](self, node, [self.expr(a) for a in node.args])
         name = self.math_name(node.func)
@@ -704,7 +727,7 @@ class FrontEnd:
             return math_call(self, node, name, [self.expr(a) for a in node.args])
         if isinstance(node.func, ast.Name) and node.func.id not in self.locals:
             target = self.lookup_global(node.func)
-            args = [self.expr(a) for a in node.args]
+            args = [self.expr(a, allow_array=True) for a in node.args]
             inlined = self.try_inline(target, args, node)
             if inlined is not None:
                 return inlined

@@ -19,6 +19,11 @@ target.
   hoisted past its guard unless the check is proven away)
 * ``comm``   commutative (instruction selection may swap operands)
 * ``term``   ends a block
+
+Array loads and stores are neither pure nor checked: they stay where they are
+(passes that move or merge instructions leave them alone), while the descriptor
+reads (``ADATA``, ``ALEN``) are pure, since a buffer stays exported, and so
+unchanged, for the whole call.
 """
 
 from __future__ import annotations
@@ -40,6 +45,7 @@ ZERO_DIV, INT_ZERO_DIV, INT_ZERO_MOD, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV = 1, 2
 FLOAT_ZERO_MOD, ZERO_NEG_POW, INT_OVERFLOW, DOMAIN, RANGE = 6, 7, 8, 9, 10
 NEG_SHIFT, NAN_TO_INT, INF_TO_INT, RECURSION = 11, 12, 13, 14
 NEG_POW, COMPLEX_POW, RANGE_STEP = 16, 17, 19
+INDEX = 15
 
 
 class Op(IntEnum):
@@ -95,6 +101,11 @@ class Op(IntEnum):
     RET = 49
     B2I = 50
     WMUL = 51
+    ADATA = 52  # an array's data address
+    ALEN = 53  # aux: descriptor offset (total size, axis 0 or axis 1 length)
+    AINDEX = 54  # (index, length): the index made non-negative, IndexError outside
+    ALOAD = 55  # (data, index); aux: dtype name
+    ASTORE = 56  # (data, index, value); aux: dtype name
 
 
 #: compares a branch can test straight from the flags
@@ -162,6 +173,11 @@ _TABLE: dict[Op, tuple[str, tuple[int, ...]]] = {
     Op.RET: (_T, ()),
     Op.B2I: (_P, ()),
     Op.WMUL: (_P + _C, ()),
+    Op.ADATA: (_P, ()),
+    Op.ALEN: (_P, ()),
+    Op.AINDEX: ("", (INDEX,)),
+    Op.ALOAD: ("", ()),
+    Op.ASTORE: ("", ()),
 }
 OPS: list[OpInfo] = [
     OpInfo(_P in props, fails, _C in props, _T in props)

@@ -17,12 +17,13 @@ _G = ["rax", "rcx", "rdx", "rbx", "rsp", "rbp", "rsi", "rdi"] + [f"r{i}" for i i
 _G8 = ["al", "cl", "dl", "bl", "spl", "bpl", "sil", "dil"] + [f"r{i}b" for i in range(8, 16)]
 GPR = [getattr(x86, n) for n in _G]
 GPR8 = [getattr(x86, n) for n in _G8]
+GPR32 = [getattr(x86, "e" + n[1:] if n[0] == "r" and n[1].isalpha() else n + "d") for n in _G]
 XMM = [getattr(x86, f"xmm{i}") for i in range(16)]
 rax, rcx, rdx, rsp, rdi, r11, r15 = GPR[0], GPR[1], GPR[2], GPR[4], GPR[7], GPR[11], GPR[15]
 al, cl = GPR8[0], GPR8[1]
 eax = x86.eax
 xmm0, xmm14, xmm15 = XMM[0], XMM[14], XMM[15]
-qword, byte = x86.qword, x86.byte
+qword, dword, byte = x86.qword, x86.dword, x86.byte
 INT_ARG_REGS = (7, 6, 2, 1, 8)  # rdi rsi rdx rcx r8: the internal convention
 PUBLIC_INT_ARGS = (6, 2, 1, 8, 9)  # rsi rdx rcx r8 r9: after the result pointer
 CALL_SCRATCH = 16  # bytes at [rsp] kept for inputs a call must not lose

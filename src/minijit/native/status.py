@@ -44,6 +44,12 @@ STATUS: dict[int, tuple[type[BaseException], str]] = {
     16: (ValueError, "negative exponent in int ** int: CPython would return a float"),
     17: (ValueError, "negative number to a fractional power: CPython would return a complex"),
     19: (ValueError, "range() arg 3 must not be zero"),
+    # stores into arrays: each as the exporting object raises it (minijit.compiler.arrays)
+    20: (ValueError, "assignment destination is read-only"),
+    21: (TypeError, "cannot modify read-only memory"),
+    22: (OverflowError, "Python integer out of bounds for uint8"),
+    23: (OverflowError, "Python integer out of bounds for int32"),
+    24: (ValueError, "memoryview: invalid value for the buffer's item format"),
 }
 
 _BY_MESSAGE = {(exc, msg): code for code, (exc, msg) in STATUS.items()}

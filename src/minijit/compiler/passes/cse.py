@@ -6,7 +6,7 @@ An instruction computes the same value as an identical one (same op, operands
 and aux) that dominates it, so its uses can take that one instead.  This holds
 for checked arithmetic too: when the dominating ``a + b`` overflowed, control
 never reached the copy.  Phis, calls (their effect is the callee's business),
-terminators, ``CHECK`` and compares (which branches test in the flags) are
+terminators, ``CHECK``, array loads and stores, and compares (which branches test in the flags) are
 left alone.  Commutative ops are keyed with
 sorted operands.  Dominators come from the iterative algorithm of Cooper,
 Harvey and Kennedy ("A Simple, Fast Dominance Algorithm") over reverse
@@ -22,7 +22,9 @@ __all__ = ["dominators", "run"]
 
 #: compares stay apart too: one per branch keeps each in the flags, where a shared one
 #: would be a bool held in a register between the branches
-_NEVER = frozenset({Op.PHI, Op.PARAM, Op.CALL, Op.CHECK, Op.JMP, Op.BR, Op.RET}) | BR_FUSABLE
+#: an array load is not merged with an earlier one (a store may come between them)
+_NEVER = frozenset({Op.PHI, Op.PARAM, Op.CALL, Op.CHECK, Op.JMP, Op.BR, Op.RET, Op.ALOAD,
+                    Op.ASTORE}) | BR_FUSABLE
 
 
 def dominators(f: Function) -> dict[int, int]:

@@ -51,6 +51,9 @@ def _fpow(a: float, b: float) -> float:
 
 _COND = {"eq": operator.eq, "ne": operator.ne, "lt": operator.lt, "le": operator.le,
          "gt": operator.gt, "ge": operator.ge}
+#: unsigned compares: the same on the operands' 64-bit patterns
+_COND.update({"u" + name: (lambda test: lambda a, b: test(a & _MASK, b & _MASK))(_COND[name])
+              for name in ("lt", "le", "gt", "ge")})
 
 FOLD = {
     Op.IADD: operator.add, Op.ISUB: operator.sub, Op.IMUL: operator.mul,

@@ -10,8 +10,8 @@ before a loop that might not run, or on a path the loop would not take,
 changes nothing anyone can see.  A checked op (``n + 1``) moves too when it
 sits at the top of the loop's header with nothing before it that could fail:
 loops are rotated, so the header runs whenever the preheader does, and the
-op would have failed at that same point of the first iteration.  Phis and
-calls never move.  The pass repeats over a
+op would have failed at that same point of the first iteration.  Phis,
+calls, array loads and stores never move.  The pass repeats over a
 loop until nothing moves, so chains of invariant operations move together;
 inner loops go first, so an outer loop can then lift the same instruction
 further out.
@@ -23,8 +23,9 @@ from minijit.compiler.ir import OPS, Function, Op
 
 __all__ = ["run"]
 
-#: never moved, even from the top of a header: calls have effects, phis belong there
-_STAYS = frozenset({Op.CALL, Op.PHI, Op.PARAM})
+#: never moved, even from the top of a header: calls and stores have effects, phis belong
+#: there, and a load may read what the loop stores
+_STAYS = frozenset({Op.CALL, Op.PHI, Op.PARAM, Op.ALOAD, Op.ASTORE})
 
 
 def run(f: Function) -> None:
