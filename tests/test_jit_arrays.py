@@ -460,3 +460,50 @@ def test_random_indices_and_values(i, j, v, dtype):
     if dtype != "float64" and isinstance(v, float):
         v = int(v)
     same(shuffle, np.arange(10, dtype=dtype), i, j, v)
+
+
+# --- what the range analysis proves, and what it must not ---------------------------------
+
+
+def window(a, lo, n):
+    s = 0.0
+    for i in range(lo, n):
+        s += a[i] * (i + 1)
+    return s
+
+
+def backwards(a, n):
+    s = 0.0
+    for i in range(n - 1, -1, -1):
+        s = s * 0.5 + a[i]
+    return s
+
+
+@pytest.mark.parametrize(("lo", "n"), [(0, 6), (1, 6), (0, 7), (-6, 6), (-7, 2), (3, 3)])
+def test_loop_indices_checked_at_both_ends(lo, n):
+    same(window, np.arange(6.0), lo, n)
+    same(backwards, np.arange(6.0), n)
+
+
+def test_non_negative_loop_index_keeps_only_the_bounds_check():
+    f = jit(ftotal)
+    f(np.arange(6.0), 6)
+    assert "bound " in f.ir() and "aindex" not in f.ir()  # i >= 0: no end correction
+    assert same(ftotal, np.arange(6.0), 7) == ("raised", IndexError)  # the check stays
+    g = jit(window)
+    g(np.arange(6.0), 0, 6)  # a start of unknown sign (an argument): both ends checked
+    assert "aindex" in g.ir()
+
+
+def near_the_top(k):
+    s = 0
+    for i in range(9223372036854775805, 9223372036854775807):
+        s = i + k
+    return s
+
+
+def test_loop_variable_range_is_sound_at_int64_max():
+    assert same(near_the_top, 1) == ("value", 9223372036854775807)
+    assert near_the_top(2) == 1 << 63  # CPython gives a big int here ...
+    with pytest.raises(OverflowError):  # ... compiled code is loud
+        jit(near_the_top)(2)

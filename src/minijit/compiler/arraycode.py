@@ -6,7 +6,8 @@ descriptor (``arrays``): ``ADATA`` and ``ALEN`` read one of its words.
 ``AINDEX`` makes an index Python's: one unsigned compare with the length
 takes every index in ``[0, len)`` straight through; anything else goes to an
 out-of-line path that adds the length to a negative index and raises
-IndexError (status 15) when the result is still outside.  Loads and stores use
+IndexError (status 15) when the result is still outside.  ``BOUND``, for an
+index proved non-negative, is the compare and the branch alone.  Loads and stores use
 the scaled-index addressing mode, ``[data + index * size]``: float32 widens
 exactly with ``cvtss2sd``, int32 sign-extends with ``movsxd``, uint8 and bool
 zero-extend with ``movzx``.
@@ -70,6 +71,12 @@ def op_aindex(g: CodeGen, ref: int, ins) -> None:
         a.mov(g.dest(ref, rax), rax)
     else:
         g.store(ref, d)
+
+
+def op_bound(g: CodeGen, ref: int, ins) -> None:
+    index, length = ins.args
+    g.a.cmp(g.reg_of(index, rax), g.operand(length, r11))
+    g.a.jcc("ae", g.stub(INDEX))
 
 
 def _element(g: CodeGen, data: int, index: int, size: int):

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
     from minijit.compiler.codegen import CodeGen
 
 
-def fbinary(g: CodeGen, ref, ins, method) -> None:
+def fbinary(g: CodeGen, ref, ins, method, commutative: bool = False) -> None:
     left, right = ins.args
+    if commutative and left < 0 <= right:  # 0.25 * x: the constant as the memory operand
+        left, right = right, left
     d = g.dest(ref, xmm15)
     if g.aliases(d, right) and not (left >= 0 and g.aliases(d, left)):
         d = xmm15
@@ -42,7 +44,7 @@ def fbinary(g: CodeGen, ref, ins, method) -> None:
 
 
 def op_fadd(g: CodeGen, ref, ins) -> None:
-    fbinary(g, ref, ins, g.a.addsd)
+    fbinary(g, ref, ins, g.a.addsd, True)
 
 
 def op_fsub(g: CodeGen, ref, ins) -> None:
@@ -50,7 +52,7 @@ def op_fsub(g: CodeGen, ref, ins) -> None:
 
 
 def op_fmul(g: CodeGen, ref, ins) -> None:
-    fbinary(g, ref, ins, g.a.mulsd)
+    fbinary(g, ref, ins, g.a.mulsd, True)
 
 
 def zero_check(g: CodeGen, ref: int, code: int) -> None:

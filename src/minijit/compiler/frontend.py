@@ -452,7 +452,10 @@ class FrontEnd:
                             header, exit_)
 
         def bind() -> None:
-            self.write(self.prefix + node.target.id, self.read(ivar, node))
+            value = self.read(ivar, node)
+            if step_value in (1, -1):
+                f.induction[value] = (start, step_value)
+            self.write(self.prefix + node.target.id, value)
 
         self._loop(node, enter, latch_exit, bind)
 

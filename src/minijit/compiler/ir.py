@@ -106,6 +106,7 @@ class Op(IntEnum):
     AINDEX = 54  # (index, length): the index made non-negative, IndexError outside
     ALOAD = 55  # (data, index); aux: dtype name
     ASTORE = 56  # (data, index, value); aux: dtype name
+    BOUND = 57  # (index, length): IndexError unless 0 <= index < length (index proved >= 0)
 
 
 #: compares a branch can test straight from the flags
@@ -178,6 +179,7 @@ _TABLE: dict[Op, tuple[str, tuple[int, ...]]] = {
     Op.AINDEX: ("", (INDEX,)),
     Op.ALOAD: ("", ()),
     Op.ASTORE: ("", ()),
+    Op.BOUND: ("", (INDEX,)),
 }
 OPS: list[OpInfo] = [
     OpInfo(_P in props, fails, _C in props, _T in props)
@@ -238,6 +240,9 @@ class Function:
         self.blocks: list[Block] = []
         #: loops as (header, preheader, blocks inside besides header and latch, latch)
         self.loops: list[tuple[int, int, range, int]] = []
+        #: the variable of each ``for ... in range()`` loop stepping by 1 or -1, as its
+        #: header phi -> (start value, step): what the range analysis may assume of it
+        self.induction: dict[int, tuple[int, int]] = {}
 
     # -- building ----------------------------------------------------------------------------
     def const(self, type_: int, value: object) -> int:

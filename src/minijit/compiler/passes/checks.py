@@ -13,12 +13,16 @@ Branches refine what an operand is known to be where it is used: below
 ``if n < 2: return n``, ``n - 1`` cannot overflow.  A checked ``+``, ``-`` or ``*`` whose result
 interval, computed exactly with Python ints, lies inside int64 cannot
 overflow and becomes its wrapping form (no ``jo``).  Masked hash arithmetic is
-the typical winner.
+the typical winner.  The variable of a ``for`` loop over ``range`` stepping by 1
+is at least its start and below int64's maximum (it is below the stop), which
+the front end records (``f.induction``), so ``i + 1`` and ``i - 1`` of a loop from
+1 do not overflow.  An array index proved non-negative needs no correction from
+the end: its ``AINDEX`` becomes ``BOUND``, the bounds check alone.
 """
 
 from __future__ import annotations
 
-from minijit.compiler.ir import BOOL, INT, Function, Op
+from minijit.compiler.ir import BOOL, INT, VOID, Function, Op, substitute
 
 __all__ = ["run"]
 
@@ -63,6 +67,8 @@ RULES = {
     Op.IFLOORDIV: (lambda a, b: _by_const(a, b, _floordiv), None),
     Op.B2I: (lambda a: (0, 1), None),
     Op.SELECT: (lambda c, a, b: (min(a[0], b[0]), max(a[1], b[1])), None),
+    Op.AINDEX: (lambda i, n: (0, INT64_MAX - 1), None),  # in [0, length)
+    Op.ALEN: (lambda a: (0, INT64_MAX), None),
 }
 
 
@@ -124,6 +130,10 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
                 new = (0, 1)
             elif ins.type != INT:
                 continue
+            elif ref in f.induction:
+                start, step = f.induction[ref]
+                lo, hi = range_of(start) or FULL
+                new = (lo, INT64_MAX - 1) if step == 1 else (INT64_MIN + 1, hi)
             elif ins.op == Op.PHI:
                 known = [r for r in map(range_of, ins.args) if r is not None]
                 if not known:
@@ -166,15 +176,26 @@ def run(f: Function) -> None:
             break
     else:
         return  # no fixpoint: prove nothing
+    proved: dict[int, int] = {}
     for block in order:
         for ref in block.ins:
             ins = f.ins[ref]
+            if ins.op == Op.AINDEX and _at(f, ranges, guards, block, ins.args[0])[0] >= 0:
+                ins.op, ins.type = Op.BOUND, VOID  # no negative index to count from the end
+                proved[ref] = ins.args[0]
+                continue
             rule = RULES.get(ins.op)
             if rule is None or rule[1] is None or ins.type != INT:
                 continue
-            args = [(int(f.consts[~a][1]),) * 2 if a < 0
-                    else _meet(ranges.get(a, FULL), guards[block.id].get(a))
-                    for a in ins.args]
+            args = [_at(f, ranges, guards, block, a) for a in ins.args]
             lo, hi = rule[0](*args)
             if INT64_MIN <= lo and hi <= INT64_MAX:
                 ins.op = rule[1]
+    substitute(f, proved)
+
+
+def _at(f: Function, ranges: dict, guards: dict, block, ref: int) -> tuple[int, int]:
+    """What ``ref`` is known to be where ``block`` uses it."""
+    if ref < 0:
+        return (int(f.consts[~ref][1]),) * 2
+    return _meet(ranges.get(ref, FULL), guards[block.id].get(ref))
