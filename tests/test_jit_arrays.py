@@ -507,3 +507,36 @@ def test_loop_variable_range_is_sound_at_int64_max():
     assert near_the_top(2) == 1 << 63  # CPython gives a big int here ...
     with pytest.raises(OverflowError):  # ... compiled code is loud
         jit(near_the_top)(2)
+
+
+# --- loads are never moved past stores -------------------------------------------------------
+
+
+def aliased(a, b, n):
+    s = 0.0
+    for i in range(n):
+        x = a[0]  # loop-invariant address, but b may be a: not hoisted
+        b[0] = x + 1.0
+        s += a[0] + x  # not merged with the load above: the store came between
+    return s
+
+
+def test_loads_see_stores_through_another_name():
+    same(aliased, np.zeros(3), np.zeros(3), 4)  # two arrays
+    py_shared, jit_shared = np.zeros(3), np.zeros(3)  # one array under two names
+    want = aliased(py_shared, py_shared, 4)
+    assert jit(aliased)(jit_shared, jit_shared, 4) == want == 16.0
+    assert list(jit_shared) == list(py_shared)
+
+
+def test_contiguity_is_judged_as_cpython_does():
+    column = np.arange(3.0).reshape(3, 1).T  # strides (8, 8), yet C-contiguous
+    assert column.flags.c_contiguous
+    assert same(get2, column, 0, 2) == ("value", 2.0)
+    assert same(get, np.zeros(0)[::-1], 0) == ("raised", IndexError)  # empty: contiguous
+
+
+def test_out_of_range_byte_message_for_other_exporters():
+    with pytest.raises(ValueError, match="memoryview: invalid value for the buffer's item "
+                                         "format"):
+        jit(fill)(bytearray(2), 256)

@@ -48,50 +48,57 @@ def _api(name: str, restype, *argtypes):
     return func
 
 
-_get = _api("PyObject_GetBuffer", ctypes.c_int, ctypes.py_object,
-            ctypes.POINTER(_PyBuffer), ctypes.c_int)
-_release = _api("PyBuffer_Release", None, ctypes.POINTER(_PyBuffer))
-_contiguous = _api("PyBuffer_IsContiguous", ctypes.c_int, ctypes.POINTER(_PyBuffer),
-                   ctypes.c_char)
+class _Record(ctypes.Structure):
+    """One allocation per export: the ``Py_buffer`` and the descriptor."""
+
+    _fields_ = [("view", _PyBuffer), ("descriptor", ctypes.c_int64 * 4)]
+
+
+_get = _api("PyObject_GetBuffer", ctypes.c_int, ctypes.py_object, ctypes.c_void_p,
+            ctypes.c_int)
+_release = _api("PyBuffer_Release", None, ctypes.c_void_p)
 
 
 class Export:
     """One buffer export of ``obj``: its format, item size, shape, readonly flag, and
     the descriptor compiled code reads.  ``release()`` ends it (idempotent)."""
 
-    __slots__ = ("view", "format", "itemsize", "shape", "readonly", "descriptor", "_held")
+    __slots__ = ("format", "itemsize", "shape", "readonly", "c_contiguous", "address",
+                 "_record", "_held")
 
     def __init__(self, obj: object) -> None:
-        self.view = _PyBuffer()
+        self._record = record = _Record()
         self._held = False
-        _get(obj, ctypes.byref(self.view), PYBUF_RECORDS_RO)  # TypeError if no buffer
+        start = ctypes.addressof(record)
+        _get(obj, start, PYBUF_RECORDS_RO)  # TypeError if obj has no buffer
         self._held = True
-        view = self.view
+        view = record.view
         fmt = (view.format or b"B").decode("ascii")
         self.format = fmt[1:] if fmt[:1] in "@=" and len(fmt) > 1 else fmt
-        self.itemsize = view.itemsize
-        self.shape = tuple(view.shape[i] for i in range(view.ndim)) if view.shape else (
-            (view.len // max(view.itemsize, 1),) if view.ndim else ())
+        self.itemsize = itemsize = view.itemsize
+        ndim = view.ndim
+        shape = view.shape[:ndim] if view.shape else [view.len // max(itemsize, 1)][:ndim]
+        self.shape = tuple(shape)
         self.readonly = bool(view.readonly)
         size = 1
-        for n in self.shape:
+        for n in shape:
             size *= n
-        axes = list(self.shape[:2]) + [0] * (2 - min(len(self.shape), 2))
-        self.descriptor = (ctypes.c_int64 * 4)(view.buf or 0, size, *axes)
-
-    @property
-    def c_contiguous(self) -> bool:
-        return bool(_contiguous(ctypes.byref(self.view), b"C"))
-
-    @property
-    def address(self) -> int:
-        """Where the descriptor is (the value a kernel's array argument takes)."""
-        return ctypes.addressof(self.descriptor)
+        #: C order: each stride is the item size times the lengths after it (an axis of
+        #: length 1 may have any stride, and an empty buffer is contiguous)
+        expected, contiguous = itemsize, True
+        if view.strides and size:
+            for n, stride in zip(reversed(shape), reversed(view.strides[:ndim])):
+                contiguous = contiguous and (n == 1 or stride == expected)
+                expected *= n
+        self.c_contiguous = contiguous
+        record.descriptor[:] = [view.buf or 0, size, *(shape[:2] + [0, 0])[:2]]
+        #: where the descriptor is (the value a kernel's array argument takes)
+        self.address = start + _Record.descriptor.offset
 
     def release(self) -> None:
         if self._held:
             self._held = False
-            _release(ctypes.byref(self.view))
+            _release(ctypes.addressof(self._record))
 
     def __enter__(self) -> Export:
         return self
