@@ -43,18 +43,22 @@ def _contents(value):
 def same(func, *args, callees=()):
     """Run ``func`` in CPython and compiled, each on its own copies; both must give the
     same value (or raise the same exception type) and leave the arrays the same.
-    ``callees`` name globals of this module that the compiled side sees jitted."""
+    The compiled function runs twice: the first call compiles (the Python-level
+    path), the second enters from machine code.  ``callees`` name globals of this
+    module that the compiled side sees jitted."""
     want, want_args = _outcome(func, [_copy(a) for a in args])
     plain = {name: globals()[name] for name in callees}
     globals().update({name: jit(f) for name, f in plain.items()})
+    compiled = jit(func)
     try:
-        got, got_args = _outcome(jit(func), [_copy(a) for a in args])
+        runs = [_outcome(compiled, [_copy(a) for a in args]) for _ in range(2)]
     finally:
         globals().update(plain)
-    assert got == want, (got, want)
-    for g, w in zip(got_args, want_args):
-        if not isinstance(g, (int, float)):
-            assert _contents(g) == _contents(w)
+    for got, got_args in runs:
+        assert got == want, (got, want)
+        for g, w in zip(got_args, want_args):
+            if not isinstance(g, (int, float)):
+                assert _contents(g) == _contents(w)
     return got
 
 
@@ -540,3 +544,55 @@ def test_out_of_range_byte_message_for_other_exporters():
     with pytest.raises(ValueError, match="memoryview: invalid value for the buffer's item "
                                          "format"):
         jit(fill)(bytearray(2), 256)
+
+
+# --- the machine-code entry -----------------------------------------------------------------
+
+
+def test_later_calls_with_arrays_enter_from_machine_code(monkeypatch):
+    f = jit(ftotal)
+    a = np.arange(5.0)
+    assert f(a, 5) == 10.0  # compiles; the entry learns float64[:] NumPy arrays
+    slow = []
+    original = type(f)._slow_call
+    monkeypatch.setattr(type(f), "_slow_call",
+                        lambda self, args: (slow.append(args), original(self, args))[1])
+    assert f(a, 5) == 10.0 and f(np.ones(3), 3) == 3.0
+    assert f(np.zeros(0), 0) == 0.0  # an empty array: contiguous, taken too
+    assert slow == []
+    with pytest.raises(IndexError, match="index out of range"):  # a kernel error, from there
+        f(a, 6)
+    assert slow == []
+    before = sys.getrefcount(a)
+    f(a, 5)
+    assert sys.getrefcount(a) == before
+    a.resize(10)  # no export outlives a call
+    # what the entry does not take goes to Python, which compiles or explains
+    assert f(np.arange(4), 4) == 6 and f(array.array("d", [2.0]), 1) == 2.0
+    with pytest.raises(TypeError, match="is not C-contiguous"):
+        f(np.arange(6.0)[::2], 3)
+    with pytest.raises(TypeError, match="argument 1 is list"):
+        f([1.0], 1)
+    assert len(slow) == 4
+    with pytest.raises(OverflowError, match="does not fit in a signed 64-bit integer"):
+        f(a, 1 << 70)  # raised by the entry itself, as for scalar arguments
+    ro = np.arange(3.0)
+    ro.flags.writeable = False
+    assert f(ro, 3) == 3.0 and f(ro, 3) == 3.0  # readonly: its own specialisation
+
+
+def test_entry_releases_every_buffer_when_one_does_not_fit():
+    plain = scale
+    f = jit(scale_all)  # calls scale: both arrays must be float64
+    globals()["scale"] = jit(scale)
+    try:
+        a, b = np.ones(3), np.ones(3)
+        f(a, b, 2.0)
+        c = np.ones(3, np.int64)  # the second does not fit: the first must be released
+        assert f(a, c, 2.0) == 4.0 + 3  # ... and Python compiles for int64
+        assert list(c) == [3, 3, 3]  # NumPy's truncation of 1 * 3.0
+        a.resize(6)
+        c.resize(6)
+        assert f(np.ones(2), np.ones(2), 3.0) == 7.0
+    finally:
+        globals()["scale"] = plain

@@ -32,7 +32,7 @@ import functools
 import threading
 
 from minijit.compiler.arrays import (
-    ARRAY, BUFFER, DTYPE_BY_FORMAT, DTYPES, NDARRAY, array_type, is_array,
+    ARRAY, BUFFER, DTYPE_BY_FORMAT, DTYPES, NDARRAY, array_parts, array_type, is_array,
 )
 from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
@@ -40,7 +40,7 @@ from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES as IR_TYPE_NAMES, V
 from minijit.memory import allocate
 from minijit.native.buffer import Export
 from minijit.native.callable import callable_class, install_entry
-from minijit.native.entry import Specialisation
+from minijit.native.entry import ArrayArg, Specialisation
 from minijit.native.status import exception_for
 
 __all__ = ["jit", "Dispatcher", "make_entry", "TYPE_NAMES"]
@@ -105,7 +105,7 @@ class _Pending:
 class _Kernel:
     """One compiled signature: code, cell, entry, and what inspection shows."""
 
-    __slots__ = ("types", "block", "cell", "entry", "compiled", "pending")
+    __slots__ = ("types", "block", "cell", "entry", "compiled", "pending", "entry_kinds")
 
     def signature(self) -> str:
         args = ", ".join(TYPE_NAMES[t] for t in self.types)
@@ -208,6 +208,8 @@ class Dispatcher:
         kernel.types = types
         kernel.compiled = compiled
         kernel.pending = pending
+        kernel.entry_kinds = None if any(map(is_array, types)) else tuple(
+            TYPE_NAMES[t] for t in types)
         kernel.block = allocate(compiled.code)
         kernel.cell = cell
         cell.value = kernel.block.address + compiled.body_offset
@@ -219,11 +221,11 @@ class Dispatcher:
     def _install_entry(self) -> None:
         """Point this object's machine-code entry at every compiled kernel."""
         install_entry(self, [
-            Specialisation(tuple(TYPE_NAMES[t] for t in k.types),
+            Specialisation(k.entry_kinds,
                            "none" if k.compiled.ret_type == VOID
                            else TYPE_NAMES[k.compiled.ret_type],
                            k.block.address, k.block)
-            for k in self._kernels.values() if not any(map(is_array, k.types))])
+            for k in self._kernels.values() if k.entry_kinds])
 
     def _target(self, types: tuple[int, ...], node) -> CallTarget:
         name = self.py_func.__name__
@@ -298,6 +300,9 @@ class Dispatcher:
             kernel = self._kernel(tuple(types))
             if not exports:  # scalars only: later calls with these types come straight
                 self._by_pytypes[tuple(map(type, args))] = kernel.entry
+            elif kernel.entry_kinds is None:  # the machine-code entry takes such calls next
+                kernel.entry_kinds = _entry_kinds(args, types, exports)
+                self._install_entry()
             return kernel.entry(*values)
         finally:
             for export in exports:
@@ -382,6 +387,24 @@ def _buffer_type(name: str, index: int, value: object, export: Export) -> int:
         raise TypeError(f"{what}) is not C-contiguous (it has strides); compiled code "
                         "needs C-contiguous arrays: pass a copy (numpy.ascontiguousarray)")
     return array_type(dtype, ndim, _kind(value), export.readonly)
+
+
+def _entry_kinds(args: tuple, types: list[int], exports: list[Export]) -> tuple:
+    """What the machine-code entry checks to take a call like this one: the exact
+    types of NumPy arrays and ``array.array``s with their one-character formats; ()
+    when it cannot (other exporters, longer formats), and then Python does."""
+    kinds = []
+    found = iter(exports)
+    for value, t in zip(args, types):
+        if not is_array(t):
+            kinds.append(TYPE_NAMES[t])
+            continue
+        export = next(found)
+        dtype, ndim, kind, readonly = array_parts(t)
+        if kind == BUFFER or len(export.format) != 1:
+            return ()
+        kinds.append(ArrayArg(type(value), export.format, export.itemsize, ndim, readonly))
+    return tuple(kinds)
 
 
 def _int_overflow(value: int) -> OverflowError:

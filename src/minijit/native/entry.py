@@ -42,10 +42,20 @@ How the code works, top to bottom:
    the signed 64-bit range raises OverflowError naming the argument.
    ``float64`` arguments are read from ``PyFloatObject.ob_fval`` and ``bool``
    arguments by comparing with ``Py_True``; neither can fail.
+   An array argument (``ArrayArg``: an exact type such as ``numpy.ndarray``,
+   a one-character buffer format, item size, dimensions, readonly flag) is
+   exported with ``PyObject_GetBuffer`` into a ``Py_buffer`` in the frame,
+   after the ints (whose errors return at once); format, item size, readonly
+   and ndim are compared, ``PyBuffer_IsContiguous`` asked, and a four-word
+   descriptor filled for the kernel.  A buffer that does not fit releases what
+   this call exported, restores the dispatch registers and goes on to the
+   next specialisation or the fallback, which decides in Python.
 4. **Call the kernel** with the convention of ``minijit.native.status``:
    ``int32 status = kernel(&result, args...)``, integer-class arguments in
    rsi, rdx, rcx, r8, r9, floats in xmm0-xmm7, the rest on the stack in
    argument order, as the System V ABI places them.
+   Every export is released (``PyBuffer_Release``) as soon as the kernel
+   returns, before its status is looked at.
 5. **Box** the result: ``PyLong_FromLongLong``, ``PyFloat_FromDouble``,
    ``PyBool_FromLong``, or a new reference to ``None``.  A non-zero status
    instead looks up (exception type, message) in a table built from
@@ -85,6 +95,7 @@ from minijit.x86 import (
     ecx,
     edi,
     edx,
+    esi,
     qword,
     r8,
     r9,
@@ -142,8 +153,19 @@ _API = {
         "PyFloat_FromDouble",
         "PyBool_FromLong",
         "Py_IncRef",
+        "PyObject_GetBuffer",
+        "PyBuffer_Release",
+        "PyBuffer_IsContiguous",
+        "PyErr_Clear",
     )
 }
+#: PyBUF_FORMAT | PyBUF_STRIDES: any buffer with its format and shape, readonly or not
+PYBUF_RECORDS_RO = 0x1C
+#: ``Py_buffer`` field offsets (the struct is stable since Python 3.3), and its size
+VIEW_BUF, VIEW_ITEMSIZE, VIEW_READONLY, VIEW_NDIM, VIEW_FORMAT, VIEW_SHAPE = 0, 24, 32, 36, 40, 48
+VIEW_SIZE = 80
+#: words an array argument takes in the frame: its Py_buffer, then its descriptor
+ARRAY_WORDS = VIEW_SIZE // 8 + 4
 
 
 def _status_table() -> tuple[ctypes.Array, list[ctypes.Array]]:
@@ -164,6 +186,25 @@ _UNKNOWN_STATUS = ctypes.create_string_buffer(b"compiled code returned unknown s
 
 
 @dataclass(frozen=True)
+class ArrayArg:
+    """An array argument kind: an object of exactly ``pytype`` whose buffer has the
+    one-character ``format``, ``itemsize``, ``ndim`` (1 or 2), the readonly flag, and
+    C-contiguous memory.  The kernel gets the address of a four-word descriptor (data,
+    item count, length of axis 0, of axis 1), valid until the kernel returns."""
+
+    pytype: type
+    format: str
+    itemsize: int
+    ndim: int
+    readonly: bool
+
+    def __str__(self) -> str:
+        shape = ", ".join([":"] * self.ndim)
+        ro = "readonly " if self.readonly else ""
+        return f"{ro}{self.pytype.__name__}({self.format})[{shape}]"
+
+
+@dataclass(frozen=True)
 class Specialisation:
     """One compiled signature: argument kinds, result kind, and the kernel's address.
 
@@ -179,7 +220,7 @@ class Specialisation:
     def __post_init__(self) -> None:
         object.__setattr__(self, "arg_kinds", tuple(self.arg_kinds))
         for kind in self.arg_kinds:
-            if kind not in ARG_KINDS:
+            if not isinstance(kind, ArrayArg) and kind not in ARG_KINDS:
                 raise ValueError(
                     f"unknown argument kind {kind!r}; argument kinds are {', '.join(ARG_KINDS)}"
                 )
@@ -201,7 +242,7 @@ def _forwarder(fallback: Callable) -> Callable:
 
 
 def _signature(spec: Specialisation) -> str:
-    return f"{spec.result_kind}({', '.join(spec.arg_kinds)})"
+    return f"{spec.result_kind}({', '.join(map(str, spec.arg_kinds))})"
 
 
 def _describe(obj: object) -> str:
@@ -223,10 +264,17 @@ def _placements(kinds: Sequence[str]) -> list:
     return places
 
 
+def _arrays(spec: Specialisation) -> list[int]:
+    return [j for j, kind in enumerate(spec.arg_kinds) if isinstance(kind, ArrayArg)]
+
+
 def _frame_words(spec: Specialisation) -> int:
-    """8-byte words below the saved rbx: stack arguments, int slots, result slot."""
+    """8-byte words below the saved rbx: stack arguments, int slots, result slot, and
+    with arrays the saved argument count, the status, a view and descriptor each."""
     stack_args = sum(1 for place in _placements(spec.arg_kinds) if isinstance(place, int))
-    return stack_args + spec.arg_kinds.count("int64") + 1
+    arrays = len(_arrays(spec))
+    extra = 2 + ARRAY_WORDS * arrays if arrays else 0
+    return stack_args + spec.arg_kinds.count("int64") + 1 + extra
 
 
 class _Writer:
@@ -261,15 +309,8 @@ class _Writer:
         a = self.a
         a.test(rcx, rcx)
         a.jne(self.fallback_label)
-        nargs = rdx
-        if self.vectorcall and self.specs:  # nargs = nargsf without the offset flag
-            nargs = r11
-            a.mov(nargs, rdx)
-            a.btr(nargs, ARGUMENTS_OFFSET_BIT)
-        used = {kind for spec in self.specs for kind in spec.arg_kinds}
-        for kind, reg in TYPE_REGS.items():
-            if kind in used:
-                self.const(reg, id(ARG_KINDS[kind]), TYPE_NAMES[kind])
+        nargs = r11 if self.vectorcall and self.specs else rdx  # the count alone
+        self.dispatch_registers()
         specs = sorted(self.specs, key=lambda spec: len(spec.arg_kinds))
         for count, group in groupby(specs, key=lambda spec: len(spec.arg_kinds)):
             next_count = a.label()
@@ -292,6 +333,18 @@ class _Writer:
             self.errors()
         return a.assemble()
 
+    def dispatch_registers(self) -> None:
+        """r11 = nargs for vectorcall, r8-r10 = the type objects compared (again after
+        an array argument's buffer did not fit and C calls took the registers)."""
+        a = self.a
+        if self.vectorcall and self.specs:  # nargs = nargsf without the offset flag
+            a.mov(r11, rdx)
+            a.btr(r11, ARGUMENTS_OFFSET_BIT)
+        used = {kind for spec in self.specs for kind in spec.arg_kinds}
+        for kind, reg in TYPE_REGS.items():
+            if kind in used:
+                self.const(reg, id(ARG_KINDS[kind]), TYPE_NAMES[kind])
+
     def const(self, reg: object, value: int, name: str) -> None:
         """``mov reg, value`` for an address, remembering its name for ``Entry.listing``."""
         self.names[value] = name
@@ -307,38 +360,128 @@ class _Writer:
         a = self.a
         for j, kind in enumerate(spec.arg_kinds):
             a.mov(rax, qword[rsi + 8 * j])
-            a.cmp(qword[rax + capi.OB_TYPE], TYPE_REGS[kind])
+            if isinstance(kind, ArrayArg):
+                self.const(rdi, id(kind.pytype), kind.pytype.__name__)
+                a.cmp(qword[rax + capi.OB_TYPE], rdi)
+            else:
+                a.cmp(qword[rax + capi.OB_TYPE], TYPE_REGS[kind])
             a.jne(mismatch)
         a.push(rbx)
         a.sub(rsp, self.frame)
         a.mov(rbx, rsi)
         places = _placements(spec.arg_kinds)
         stack_args = sum(1 for place in places if isinstance(place, int))
+        result = 8 * (stack_args + spec.arg_kinds.count("int64"))
+        if _arrays(spec):
+            a.mov(qword[rsp + result + 8], rdx)  # nargs(f), for the way back to dispatch
         slots = {}
         for j, kind in enumerate(spec.arg_kinds):
             if kind == "int64":
                 slots[j] = 8 * (stack_args + len(slots))
                 self.unbox_int(j, slots[j])
+        arrays = {j: result + 24 + 8 * ARRAY_WORDS * k for k, j in enumerate(_arrays(spec))}
+        for j in arrays:  # after the ints: their errors return at once
+            self.export(spec, j, arrays, result, mismatch)
+        where = {**slots, **{j: view + VIEW_SIZE for j, view in arrays.items()}}
         if "bool" in spec.arg_kinds:
             self.const(TRUE_REG, id(True), "Py_True")
         # Stack arguments first: they go through rax, which the register loads need too.
         ordered = sorted(enumerate(places), key=lambda item: not isinstance(item[1], int))
         for j, place in ordered:
             if isinstance(place, int):
-                self.load(spec.arg_kinds[j], j, slots.get(j), rax)
+                self.load(spec.arg_kinds[j], j, where.get(j), rax)
                 a.mov(qword[rsp + 8 * place], rax)
             else:
-                self.load(spec.arg_kinds[j], j, slots.get(j), place)
-        result = 8 * (stack_args + len(slots))
+                self.load(spec.arg_kinds[j], j, where.get(j), place)
         a.lea(rdi, qword[rsp + result])
         self.const(rax, spec.kernel_address, f"kernel {_signature(spec)}")
         a.call(rax)
+        if arrays:  # every export ends before anything else happens
+            a.mov(qword[rsp + result + 16], rax)
+            for j in arrays:
+                self.release(arrays[j])
+            a.mov(rax, qword[rsp + result + 16])
         a.test(eax, eax)
         a.jne(self.status_label)
         BOX[spec.result_kind](self, result)
         a.add(rsp, self.frame)
         a.pop(rbx)
         a.ret()
+
+    def release(self, view: int) -> None:
+        self.a.lea(rdi, qword[rsp + view])
+        self.call("PyBuffer_Release")
+
+    def export(self, spec: Specialisation, j: int, arrays: dict[int, int], result: int,
+               mismatch: object) -> None:
+        """``PyObject_GetBuffer(args[j])`` into its view, checked against the kind, and the
+        descriptor filled.  A buffer that does not fit (or no buffer) releases what this
+        call exported so far, restores the dispatch registers and goes to ``mismatch``."""
+        a = self.a
+        kind = spec.arg_kinds[j]
+        view = arrays[j]
+        desc = view + VIEW_SIZE
+        earlier = [arrays[i] for i in arrays if i < j]
+        failed, unfit = a.label(), a.label()
+        a.mov(rdi, qword[rbx + 8 * j])
+        a.lea(rsi, qword[rsp + view])
+        a.mov(edx, PYBUF_RECORDS_RO)
+        self.call("PyObject_GetBuffer")
+        a.test(eax, eax)
+        a.jne(failed)
+        a.mov(rax, qword[rsp + view + VIEW_FORMAT])
+        a.test(rax, rax)
+        a.je(unfit)
+        a.cmp(byte[rax], ord(kind.format))
+        a.jne(unfit)
+        a.cmp(byte[rax + 1], 0)
+        a.jne(unfit)
+        a.cmp(qword[rsp + view + VIEW_ITEMSIZE], kind.itemsize)
+        a.jne(unfit)
+        a.mov(rax, int(kind.readonly) | kind.ndim << 32)
+        a.cmp(qword[rsp + view + VIEW_READONLY], rax)
+        a.jne(unfit)  # readonly and ndim, two ints side by side, in one compare
+        a.lea(rdi, qword[rsp + view])
+        a.mov(esi, ord("C"))
+        self.call("PyBuffer_IsContiguous")
+        a.test(eax, eax)
+        a.je(unfit)
+        a.mov(rax, qword[rsp + view + VIEW_BUF])
+        a.mov(qword[rsp + desc], rax)
+        a.mov(rax, qword[rsp + view + VIEW_SHAPE])
+        a.mov(rcx, qword[rax])
+        a.mov(qword[rsp + desc + 16], rcx)
+        if kind.ndim == 2:
+            a.mov(rdx, qword[rax + 8])
+            a.mov(qword[rsp + desc + 24], rdx)
+            a.imul(rcx, rdx)  # lengths of a real buffer: the product fits
+        else:
+            a.mov(qword[rsp + desc + 24], 0)
+        a.mov(qword[rsp + desc + 8], rcx)
+
+        def cold() -> None:
+            a.bind(failed)  # no buffer: the fallback will say why
+            self.call("PyErr_Clear")
+            for other in earlier:
+                self.release(other)
+            self.back_to_dispatch(result, mismatch)
+            a.bind(unfit)
+            for other in earlier + [view]:
+                self.release(other)
+            self.back_to_dispatch(result, mismatch)
+
+        self.cold.append(cold)
+
+    def back_to_dispatch(self, result: int, mismatch: object) -> None:
+        """Registers as dispatch left them (args, nargs, no kwnames, the type objects)."""
+        a = self.a
+        a.mov(rsi, rbx)
+        a.mov(rdx, qword[rsp + result + 8])
+        a.xor(ecx, ecx)
+        a.add(rsp, self.frame)
+        a.pop(rbx)
+        self.dispatch_registers()
+        a.jmp(mismatch)
 
     def unbox_int(self, j: int, slot: int) -> None:
         """``PyLong_AsLongLong(args[j])`` into ``[rsp + slot]``; -1 is checked out of line."""
@@ -366,7 +509,9 @@ class _Writer:
     def load(self, kind: str, j: int, slot: int | None, dest: object) -> None:
         """Argument ``j`` as the kernel takes it, into ``dest`` (a general or xmm register)."""
         a = self.a
-        if kind == "int64":
+        if isinstance(kind, ArrayArg):  # slot: where its descriptor is
+            a.lea(dest, qword[rsp + slot])
+        elif kind == "int64":
             a.mov(dest, qword[rsp + slot])
         elif kind == "float64":
             a.mov(rax, qword[rbx + 8 * j])
