@@ -8,7 +8,8 @@ import re
 import sys
 
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from minijit import CompileError, jit
 
@@ -313,7 +314,7 @@ def test_array_array_and_memoryview():
     same(total, bytearray(b"abc"), 3)
     same(fill, bytearray(b"abc"), 66)
     same(get, memoryview(bytearray(b"abc")), -1)
-    same(get, bytes(b"xyz"), 1)
+    same(get, b"xyz", 1)
 
 
 def test_other_exporters_raise_their_own_errors():
@@ -596,3 +597,12 @@ def test_entry_releases_every_buffer_when_one_does_not_fit():
         assert f(np.ones(2), np.ones(2), 3.0) == 7.0
     finally:
         globals()["scale"] = plain
+
+
+@pytest.mark.parametrize("i", [1, 10, -10])
+def test_readonly_error_comes_before_the_bounds_for_stores_after_for_augmented(i):
+    a = np.arange(3.0)
+    a.flags.writeable = False
+    assert same(put, a, i, 1.0)[1] is ValueError
+    assert same(bump, a, i, 1.0)[1] is (ValueError if i == 1 else IndexError)
+    assert same(put, memoryview(b"abc"), i, 1)[1] is TypeError

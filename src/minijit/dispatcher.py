@@ -36,7 +36,8 @@ from minijit.compiler.arrays import (
 )
 from minijit.compiler.errors import CompileError
 from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
-from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES as IR_TYPE_NAMES, VOID
+from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
+from minijit.compiler.ir import TYPE_NAMES as IR_TYPE_NAMES
 from minijit.memory import allocate
 from minijit.native.buffer import Export
 from minijit.native.callable import callable_class, install_entry
@@ -400,7 +401,7 @@ def _entry_kinds(args: tuple, types: list[int], exports: list[Export]) -> tuple:
             kinds.append(TYPE_NAMES[t])
             continue
         export = next(found)
-        dtype, ndim, kind, readonly = array_parts(t)
+        _, ndim, kind, readonly = array_parts(t)
         if kind == BUFFER or len(export.format) != 1:
             return ()
         kinds.append(ArrayArg(type(value), export.format, export.itemsize, ndim, readonly))

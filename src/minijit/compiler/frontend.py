@@ -29,14 +29,12 @@ import ast
 import builtins
 import math
 
-from minijit.compiler.errors import CompileError, SourceInfo
 from minijit.compiler import subscripts
 from minijit.compiler.arrays import is_array
+from minijit.compiler.errors import CompileError, SourceInfo
 from minijit.compiler.intrinsics import BUILTINS, MATH_CONSTS, MATH_FUNCS, math_call
+from minijit.compiler.ir import BOOL, FLOAT, INT, RANGE_STEP, TYPE_NAMES, VOID, Function, Op
 from minijit.compiler.source import parse_function
-from minijit.compiler.ir import (
-    BOOL, FLOAT, INT, RANGE_STEP, TYPE_NAMES, VOID, Function, Op,
-)
 
 __all__ = ["CallTarget", "build"]
 

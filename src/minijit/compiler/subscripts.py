@@ -29,8 +29,8 @@ import ast
 from typing import TYPE_CHECKING
 
 from minijit.compiler.arrays import (
-    ARRAY, BUFFER, DESC_SHAPE, DESC_SIZE, NDARRAY, RANGE_STATUS, READONLY_STATUS,
-    array_parts, is_array,
+    ARRAY, BUFFER, DESC_SHAPE, DESC_SIZE, NDARRAY, RANGE_STATUS, READONLY_STATUS, array_parts,
+    is_array,
 )
 from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES, VOID, Op
 
@@ -48,21 +48,28 @@ def _array(fe: FrontEnd, node: ast.expr, what: str = "indexing") -> int:
     return ref
 
 
-def _element(fe: FrontEnd, node: ast.Subscript) -> tuple[int, int, int]:
-    """(array, data address, flat element index) of ``a[i]`` or ``a[i, j]``."""
+def _element(fe: FrontEnd, node: ast.Subscript, store: bool = False) -> tuple[int, int, int]:
+    """(array, data address, flat element index) of ``a[i]`` or ``a[i, j]``.  The indices
+    are evaluated first, then (for a store into a readonly array) the readonly error,
+    then the bounds: the order in which CPython and NumPy raise."""
     array = _array(fe, node.value)
-    _, ndim, _, _ = array_parts(fe.f.type_of(array))
+    _, ndim, kind, readonly = array_parts(fe.f.type_of(array))
     parts = node.slice.elts if isinstance(node.slice, ast.Tuple) else [node.slice]
     if len(parts) != ndim:
         raise fe.error(node, f"this array has {ndim} dimension{'s' if ndim > 1 else ''}: "
                        f"index it with {ndim} int{'s' if ndim > 1 else ''}, not {len(parts)}")
-    flat = None
-    for axis, part in enumerate(parts):
+    refs = []
+    for part in parts:
         if isinstance(part, ast.Slice):
             raise fe.error(part, "slices are not supported; index with ints")
-        ref = fe.expr(part)
-        if fe.f.type_of(ref) != INT:
-            raise fe.error(part, f"array indices must be int, not {TYPE_NAMES[fe.f.type_of(ref)]}")
+        refs.append(fe.expr(part))
+        if fe.f.type_of(refs[-1]) != INT:
+            raise fe.error(part, "array indices must be int, not "
+                           f"{TYPE_NAMES[fe.f.type_of(refs[-1])]}")
+    if store and readonly:
+        _readonly(fe, kind)
+    flat = None
+    for axis, ref in enumerate(refs):
         size = fe.emit(Op.ALEN, INT, (array,), DESC_SHAPE + 8 * axis)
         index = fe.emit(Op.AINDEX, INT, (ref, size))
         flat = index if flat is None else fe.emit(
@@ -105,28 +112,34 @@ _ALSO_STORED = {(BOOL, INT, ARRAY), (BOOL, INT, BUFFER), (INT, FLOAT, ARRAY),
                 (BOOL, FLOAT, ARRAY)}
 
 
+def _readonly(fe: FrontEnd, kind: int) -> None:
+    """What the object raises for a store, when the store runs."""
+    fe.emit(Op.CHECK, VOID, (fe.f.const(BOOL, True),), READONLY_STATUS[kind])
+
+
 def _write(fe: FrontEnd, node: ast.AST, array: int, data: int, index: int,
            value: int) -> None:
     array_type = fe.f.type_of(array)
-    dtype, _, kind, readonly = array_parts(array_type)
+    dtype = array_parts(array_type)[0]
     value = _converted(fe, node, array_type, value)
-    if readonly:  # what the object raises, when the store runs
-        fe.emit(Op.CHECK, VOID, (fe.f.const(BOOL, True),), READONLY_STATUS[kind])
     fe.emit(Op.ASTORE, VOID, (data, index, value), dtype.name)
 
 
 def store(fe: FrontEnd, target: ast.Subscript, value: int) -> None:
     """``target = value``: the value was evaluated first, as CPython does."""
-    array, data, index = _element(fe, target)
+    array, data, index = _element(fe, target, store=True)
     _write(fe, target, array, data, index, value)
 
 
 def aug_store(fe: FrontEnd, node: ast.AugAssign) -> None:
     """``a[i] op= v``: the element is read (and the index checked) before ``v`` runs."""
     array, data, index = _element(fe, node.target)
-    dtype = array_parts(fe.f.type_of(array))[0]
+    dtype, _, kind, readonly = array_parts(fe.f.type_of(array))
     old = fe.emit(Op.ALOAD, dtype.type, (data, index), dtype.name)
-    _write(fe, node, array, data, index, fe.binop(node, node.op, old, fe.expr(node.value)))
+    new = fe.binop(node, node.op, old, fe.expr(node.value))
+    if readonly:
+        _readonly(fe, kind)
+    _write(fe, node, array, data, index, new)
 
 
 def length(fe: FrontEnd, node: ast.Call) -> int:

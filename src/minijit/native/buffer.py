@@ -99,9 +99,3 @@ class Export:
         if self._held:
             self._held = False
             _release(ctypes.addressof(self._record))
-
-    def __enter__(self) -> Export:
-        return self
-
-    def __exit__(self, *exc) -> None:
-        self.release()
