@@ -606,3 +606,9 @@ def test_readonly_error_comes_before_the_bounds_for_stores_after_for_augmented(i
     assert same(put, a, i, 1.0)[1] is ValueError
     assert same(bump, a, i, 1.0)[1] is (ValueError if i == 1 else IndexError)
     assert same(put, memoryview(b"abc"), i, 1)[1] is TypeError
+
+
+@pytest.mark.parametrize("dtype", [">f8", "uint64", "int16", "float16", "complex128"])
+def test_formats_compiled_code_cannot_read_are_type_errors(dtype):
+    with pytest.raises(TypeError, match="has items compiled code cannot read"):
+        jit(get)(np.zeros(3, dtype), 0)

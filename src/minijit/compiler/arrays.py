@@ -55,7 +55,7 @@ class Dtype:
 DTYPES = [
     Dtype(0, "float64", "d", 8, FLOAT),
     Dtype(1, "float32", "f", 4, FLOAT),
-    Dtype(2, "int64", "qlnN", 8, INT),
+    Dtype(2, "int64", "qln", 8, INT),
     Dtype(3, "int32", "i", 4, INT, -(1 << 31), (1 << 31) - 1),
     Dtype(4, "uint8", "B", 1, INT, 0, 255),
     Dtype(5, "bool", "?", 1, BOOL),
