@@ -612,3 +612,27 @@ def test_readonly_error_comes_before_the_bounds_for_stores_after_for_augmented(i
 def test_formats_compiled_code_cannot_read_are_type_errors(dtype):
     with pytest.raises(TypeError, match="has items compiled code cannot read"):
         jit(get)(np.zeros(3, dtype), 0)
+
+
+def over_len(a, b, extra):
+    s = 0.0
+    for i in range(len(a)):
+        a[i] = a[i] * 2.0  # i < len(a) always: no check at all
+    for i in range(1, len(a) + extra):
+        s += a[i]  # not the same stop: checked
+    for i in range(len(b)):
+        s += a[i]  # another array's length: checked
+    for i in range(len(a)):
+        i = i + extra  # the loop variable changed: checked
+        s += a[i]
+    return s
+
+
+@pytest.mark.parametrize(("a", "b", "extra"), [(5, 5, 0), (5, 6, 0), (5, 3, 1), (5, 2, -9)])
+def test_loop_up_to_the_length_needs_no_check(a, b, extra):
+    same(over_len, np.arange(float(a)), np.arange(float(b)), extra)
+    f = jit(over_len)
+    f(np.arange(5.0), np.arange(5.0), 0)
+    ir = f.ir()
+    assert ir.count("bound ") == 2 and ir.count("aindex ") == 1  # three of four loops
+    assert "alen shape0" in ir

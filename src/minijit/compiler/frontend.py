@@ -452,7 +452,7 @@ class FrontEnd:
         def bind() -> None:
             value = self.read(ivar, node)
             if step_value in (1, -1):
-                f.induction[value] = (start, step_value)
+                f.induction[value] = (start, step_value, stop)
             self.write(self.prefix + node.target.id, value)
 
         self._loop(node, enter, latch_exit, bind)

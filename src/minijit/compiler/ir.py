@@ -241,8 +241,9 @@ class Function:
         #: loops as (header, preheader, blocks inside besides header and latch, latch)
         self.loops: list[tuple[int, int, range, int]] = []
         #: the variable of each ``for ... in range()`` loop stepping by 1 or -1, as its
-        #: header phi -> (start value, step): what the range analysis may assume of it
-        self.induction: dict[int, tuple[int, int]] = {}
+        #: header phi -> (start, step, stop values): what the range analysis may assume
+        #: of it (it lies between start and stop wherever it is defined)
+        self.induction: dict[int, tuple[int, int, int]] = {}
 
     # -- building ----------------------------------------------------------------------------
     def const(self, type_: int, value: object) -> int:
@@ -299,6 +300,10 @@ def _format_ref(f: Function, ref: int) -> str:
     return repr(value)
 
 
+#: what an ALEN reads, by descriptor offset (minijit.compiler.arrays)
+_DESCRIPTOR_WORDS = {8: "size", 16: "shape0", 24: "shape1"}
+
+
 def _format_aux(f: Function, ins: Ins) -> str:
     if ins.op == Op.JMP:
         return f" b{ins.aux}"
@@ -308,6 +313,8 @@ def _format_aux(f: Function, ins: Ins) -> str:
         return ""
     if ins.op == Op.CALL:
         return f" {ins.aux.name}"
+    if ins.op == Op.ALEN:
+        return f" {_DESCRIPTOR_WORDS[ins.aux]}"
     return f" {ins.aux}"
 
 

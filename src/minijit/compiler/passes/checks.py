@@ -22,7 +22,7 @@ the end: its ``AINDEX`` becomes ``BOUND``, the bounds check alone.
 
 from __future__ import annotations
 
-from minijit.compiler.ir import BOOL, INT, VOID, Function, Op, substitute
+from minijit.compiler.ir import BOOL, INT, VOID, Function, Op, remove_refs, substitute
 
 __all__ = ["run"]
 
@@ -131,7 +131,7 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
             elif ins.type != INT:
                 continue
             elif ref in f.induction:
-                start, step = f.induction[ref]
+                start, step, _ = f.induction[ref]
                 lo, hi = range_of(start) or FULL
                 new = (lo, INT64_MAX - 1) if step == 1 else (INT64_MIN + 1, hi)
             elif ins.op == Op.PHI:
@@ -192,6 +192,14 @@ def run(f: Function) -> None:
             if INT64_MIN <= lo and hi <= INT64_MAX:
                 ins.op = rule[1]
     substitute(f, proved)
+    remove_refs(f, {ref for ref in proved if _below_stop(f, *f.ins[ref].args)})
+
+
+def _below_stop(f: Function, index: int, length: int) -> bool:
+    """Whether ``index`` is a loop variable counting up to ``length`` (``for i in
+    range(len(a))``): it is below its stop wherever it is defined, so ``BOUND`` holds."""
+    loop = f.induction.get(index)
+    return loop is not None and loop[1] == 1 and loop[2] == length
 
 
 def _at(f: Function, ranges: dict, guards: dict, block, ref: int) -> tuple[int, int]:
