@@ -636,3 +636,15 @@ def test_loop_up_to_the_length_needs_no_check(a, b, extra):
     ir = f.ir()
     assert ir.count("bound ") == 2 and ir.count("aindex ") == 1  # three of four loops
     assert "alen shape0" in ir
+
+
+def put2(a, i, j, v):
+    a[i, j] += v
+    return a[-i - 1, j]
+
+
+@settings(max_examples=40, deadline=None)
+@given(st.integers(-5, 5), st.integers(-6, 6), st.integers(-1000, 1000),
+       st.sampled_from(["float64", "int64", "int32"]))
+def test_random_two_dimensional_indices(i, j, v, dtype):
+    same(put2, np.arange(12, dtype=dtype).reshape(3, 4), i, j, v)
