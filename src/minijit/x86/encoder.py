@@ -277,8 +277,9 @@ def _avx512_reasons(kinds: tuple) -> list[str]:
 
 # --- the byte fields ---------------------------------------------------------------------
 
-def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
-    """ModRM, SIB and displacement bytes, REX.X and REX.B, for memory operand ``m``.
+def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
+    """ModRM, SIB and displacement bytes, and REX.X and REX.B as ``X << 1 | B``, for
+    memory operand ``m``.
 
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
@@ -293,7 +294,7 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
         head = _BYTE[mod | reg3 << 3 | code]
         if code == 4:
             head += b"\x24"  # SIB: no index, base rsp/r12
-        return (head + _BYTE[disp & 0xFF] if mod else head), 0, base.rex
+        return (head + _BYTE[disp & 0xFF] if mod else head), base.rex
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
     if index is not None:
@@ -309,12 +310,13 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
         # (mod=00 rm=101 alone would be rip-relative).
         disp32 = (disp & 0xFFFFFFFF).to_bytes(4, "little")
         if index is None:
-            return bytes((reg3 << 3 | 4, 0x25)) + disp32, 0, 0
-        return bytes((reg3 << 3 | 4, scale << 6 | index.code << 3 | 5)) + disp32, index.rex, 0
+            return bytes((reg3 << 3 | 4, 0x25)) + disp32, 0
+        return bytes((reg3 << 3 | 4, scale << 6 | index.code << 3 | 5)) + disp32, \
+            index.rex << 1
     if base.kind == "rip":
         if index is not None:
             raise AsmError("rip-relative addresses cannot have an index register")
-        return bytes((reg3 << 3 | 5,)) + (disp & 0xFFFFFFFF).to_bytes(4, "little"), 0, 0
+        return bytes((reg3 << 3 | 5,)) + (disp & 0xFFFFFFFF).to_bytes(4, "little"), 0
     if base.kind != "r64":
         raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
     code = base.code
@@ -329,11 +331,11 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int, int]:
         mod, dbytes = 0x80, (disp & 0xFFFFFFFF).to_bytes(4, "little")
     if index is not None:
         return bytes((mod | reg3 << 3 | 4, scale << 6 | index.code << 3 | code)) + dbytes, \
-            index.rex, base.rex
+            index.rex << 1 | base.rex
     if code == 4:
         # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
-        return bytes((mod | reg3 << 3 | 4, 0x24)) + dbytes, 0, base.rex
-    return bytes((mod | reg3 << 3 | code,)) + dbytes, 0, base.rex
+        return bytes((mod | reg3 << 3 | 4, 0x24)) + dbytes, base.rex
+    return bytes((mod | reg3 << 3 | code,)) + dbytes, base.rex
 
 
 def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:
@@ -375,9 +377,11 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
             x = rm_op.num >> 4  # EVEX: bit 4 of a register in rm travels in X
         elif form.evex is not None:
             n = rm_op.size // 8 if rm_op.bcst else form.mem_size // 8
-            tail, x, b = address_bytes(reg3, rm_op, n)
+            tail, xb = address_bytes(reg3, rm_op, n)
+            x, b = xb >> 1, xb & 1
         else:
-            tail, x, b = address_bytes(reg3, rm_op)
+            tail, xb = address_bytes(reg3, rm_op)
+            x, b = xb >> 1, xb & 1
     elif form.plus_r:
         b = rm_op.rex
         opcode = opcode[:-1] + bytes((opcode[-1] + rm_op.code,))

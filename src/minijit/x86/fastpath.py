@@ -36,6 +36,7 @@ corpus.
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
+from struct import Struct
 
 from minijit.x86.encoder import (AMBIGUOUS, REWRITTEN, address_bytes, byte_register_rex, encode,
                                  kinds_table)
@@ -49,96 +50,114 @@ Make = Callable[[Sequence[object]], bytes]
 #: REX prefixes by their low four bits (W R X B); 0 means no prefix
 _REX = [bytes((0x40 | bits,)) if bits else b"" for bits in range(16)]
 _BYTE = [bytes((value,)) for value in range(256)]
+#: an immediate, already masked to its width, as little-endian bytes, by width
+_PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
+         8: Struct("<Q").pack}
 
 
-def _imm_tail(form: Form) -> tuple[int, int, int]:
-    """(operand index, byte count, mask) of a form's immediate; index -1 if none."""
+def _imm_tail(form: Form) -> tuple[int, Callable[[int], bytes] | None, int]:
+    """(operand index, packer, mask) of a form's immediate; index -1 if none."""
     size = form.imm_size
-    return form.imm_i, size, (1 << (8 * size)) - 1
+    return form.imm_i, _PACK.get(size), (1 << (8 * size)) - 1
 
 
-def _byte_rex(form: Form) -> Callable[[Sequence[object], int], bytes]:
-    """REX W R X B bits -> the REX prefix under the byte-register rules, which the
-    encoder applies: spl..dil force a REX, ah..bh forbid one (AsmError: the builder
-    then takes the general path, which says so)."""
-    def rex(ops: Sequence[object], bits: int) -> bytes:
+def _heads(form: Form) -> list[bytes]:
+    """prefix, REX and opcode bytes for each value of REX's R X B bits (W is the form's)."""
+    w = form.rex_w << 3
+    return [form.prefix + _REX[w | rxb] + form.opcode for rxb in range(8)]
+
+
+def _byte_rex(form: Form, memory: bool) -> Make:
+    """A legacy ModRM form with byte registers: the REX prefix under the 8-bit register
+    rules, which the encoder applies (spl..dil force a REX, ah..bh forbid one: AsmError,
+    and the builder then takes the general path, which says so)."""
+    prefix, opcode, w = form.prefix, form.opcode, form.rex_w << 3
+    reg_i, rm_i, digit = form.reg_i, form.rm_i, form.digit or 0
+    imm_i, pack, mask = _imm_tail(form)
+
+    def make(ops: Sequence[object]) -> bytes:
+        reg3, bits = digit, w
+        if reg_i >= 0:
+            reg = ops[reg_i]
+            reg3, bits = reg.code, w | reg.rex_r
+        rm = ops[rm_i]
+        if memory:
+            tail, xb = address_bytes(reg3, rm)
+        else:
+            tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
+        bits |= xb
         value = byte_register_rex(form, ops, 0x40 | bits if bits else 0)
-        return _BYTE[value] if value else b""
-    return rex
+        code = prefix + (_BYTE[value] if value else b"") + opcode + tail
+        return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
+    return make
 
 
 def _legacy(form: Form, memory: bool) -> Make:
     """[prefix] [REX] opcode ModRM [SIB] [disp] [imm] for a legacy ModRM form."""
-    prefix, opcode, w = form.prefix, form.opcode, form.rex_w << 3
+    if form.byte_regs:
+        return _byte_rex(form, memory)
+    heads = _heads(form)
     reg_i, rm_i = form.reg_i, form.rm_i
     digit = form.digit or 0
-    imm_i, size, mask = _imm_tail(form)
-    rex = _byte_rex(form) if form.byte_regs else None
-    if memory:
-        def make(ops: Sequence[object]) -> bytes:
-            if reg_i >= 0:
-                reg = ops[reg_i]
-                tail, x, b = address_bytes(reg.code, ops[rm_i])
-                bits = w | reg.rex << 2 | x << 1 | b
-            else:
-                tail, x, b = address_bytes(digit, ops[rm_i])
-                bits = w | x << 1 | b
-            code = prefix + (_REX[bits] if rex is None else rex(ops, bits)) + opcode + tail
-            if imm_i >= 0:
-                return code + (ops[imm_i] & mask).to_bytes(size, "little")
-            return code
-        return make
     digit3 = 0xC0 | digit << 3
-    if reg_i >= 0 and imm_i < 0 and rex is None:
+    imm_i, pack, mask = _imm_tail(form)
+    if memory:
+        if reg_i >= 0:
+            def make(ops: Sequence[object]) -> bytes:
+                reg = ops[reg_i]
+                tail, xb = address_bytes(reg.code, ops[rm_i])
+                code = heads[reg.rex_r | xb] + tail
+                return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
+            return make
+
+        def make(ops: Sequence[object]) -> bytes:
+            tail, xb = address_bytes(digit, ops[rm_i])
+            code = heads[xb] + tail
+            return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
+        return make
+    if reg_i >= 0:
         # the register-register form, the compiler's most common instruction
         def make(ops: Sequence[object]) -> bytes:
             reg = ops[reg_i]
             rm = ops[rm_i]
-            return prefix + _REX[w | reg.rex << 2 | rm.rex] + opcode + \
-                _BYTE[0xC0 | reg.code << 3 | rm.code]
+            code = heads[reg.rex_r | rm.rex] + _BYTE[0xC0 | reg.reg3 | rm.code]
+            return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
         return make
 
     def make(ops: Sequence[object]) -> bytes:
         rm = ops[rm_i]
-        if reg_i >= 0:
-            reg = ops[reg_i]
-            bits = w | reg.rex << 2 | rm.rex
-            modrm = _BYTE[0xC0 | reg.code << 3 | rm.code]
-        else:
-            bits = w | rm.rex
-            modrm = _BYTE[digit3 | rm.code]
-        code = prefix + (_REX[bits] if rex is None else rex(ops, bits)) + opcode + modrm
-        if imm_i >= 0:
-            return code + (ops[imm_i] & mask).to_bytes(size, "little")
-        return code
+        code = heads[rm.rex] + _BYTE[digit3 | rm.code]
+        return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
-
-
 def _plus_r(form: Form) -> Make:
     """[prefix] [REX] opcode+reg [imm] (``B8+r``, ``50+r``, ``0F C8+r``)."""
-    prefix, head, last, w = form.prefix, form.opcode[:-1], form.opcode[-1], form.rex_w << 3
+    last = form.opcode[-1]
+    heads = [[form.prefix + _REX[form.rex_w << 3 | b] + form.opcode[:-1] + _BYTE[last + code]
+              for code in range(8)] for b in range(2)]
     reg_i = form.rm_i
-    imm_i, size, mask = _imm_tail(form)
+    imm_i, pack, mask = _imm_tail(form)
 
     def make(ops: Sequence[object]) -> bytes:
         reg = ops[reg_i]
-        code = prefix + _REX[w | reg.rex] + head + _BYTE[last + reg.code]
-        if imm_i >= 0:
-            return code + (ops[imm_i] & mask).to_bytes(size, "little")
-        return code
+        code = heads[reg.rex][reg.code]
+        return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
 
 def _vex(form: Form, memory: bool) -> Make:
-    """VEX (C5 two bytes when map 0F and no X, B, W; else C4 three) opcode ModRM [imm]."""
+    """VEX (C5 two bytes when map 0F and no X, B, W; else C4 three) opcode ModRM [imm].
+
+    The prefix is made as one integer: its constant bits, with the inverted fields
+    (R X B, vvvv) set, XORed with the operands' fields."""
     length, pp, opmap, w = form.vex
     opcode = form.opcode
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
     digit = form.digit or 0
-    imm_i, size, mask = _imm_tail(form)
+    imm_i, pack, mask = _imm_tail(form)
     short_ok = opmap == 1 and not w
-    low_bits = length << 2 | pp
-    w7 = w << 7
+    # C5 | R vvvv L pp                    C4 | R X B mmmmm | W vvvv L pp
+    short = 0xC5F8 | length << 2 | pp
+    long = 0xC4E078 | opmap << 8 | w << 7 | length << 2 | pp
 
     def make(ops: Sequence[object]) -> bytes:
         r = 0
@@ -148,20 +167,15 @@ def _vex(form: Form, memory: bool) -> Make:
             reg3, r = reg.code, reg.rex
         rm = ops[rm_i]
         if memory:
-            tail, x, b = address_bytes(reg3, rm)
+            tail, xb = address_bytes(reg3, rm)
         else:
-            tail, x, b = _BYTE[0xC0 | reg3 << 3 | rm.code], 0, rm.rex
-        low = (~ops[v_i].num & 15) << 3 | low_bits if v_i >= 0 else 0x78 | low_bits
-        if short_ok and not (x or b):
-            # C5 | R' vvvv' L pp           (R and vvvv stored inverted)
-            code = bytes((0xC5, (r ^ 1) << 7 | low)) + opcode + tail
+            tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
+        v = ops[v_i].vvvv if v_i >= 0 else 0
+        if short_ok and not xb:
+            code = (short ^ (r << 7 | v)).to_bytes(2, "big") + opcode + tail
         else:
-            # C4 | R' X' B' mmmmm | W vvvv' L pp
-            code = bytes((0xC4, (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | opmap,
-                          w7 | low)) + opcode + tail
-        if imm_i >= 0:
-            return code + (ops[imm_i] & mask).to_bytes(size, "little")
-        return code
+            code = (long ^ (r << 15 | xb << 13 | v)).to_bytes(3, "big") + opcode + tail
+        return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
 
@@ -169,49 +183,53 @@ def _immediate_only(form: Form) -> Make:
     """[prefix] [REX.W] opcode [imm]: operands implicit in the opcode or immediate
     (``add RAX, imm32``, ``push imm8``, ``ret imm16``)."""
     head = form.prefix + _REX[form.rex_w << 3] + form.opcode
-    imm_i, size, mask = _imm_tail(form)
+    imm_i, pack, mask = _imm_tail(form)
     if imm_i < 0:
         return lambda ops: head
-    return lambda ops: head + (ops[imm_i] & mask).to_bytes(size, "little")
+    return lambda ops: head + pack(ops[imm_i] & mask)
 
 
 def _evex(form: Form, memory: bool) -> Make:
-    """EVEX (62 and three bytes) opcode ModRM [SIB] [disp8*N | disp32] [imm]."""
+    """EVEX (62 and three bytes) opcode ModRM [SIB] [disp8*N | disp32] [imm].
+
+    The prefix is one 32-bit integer, as ``_vex`` makes it, from the registers'
+    precomputed fields (``Reg.evex_r``...)."""
     length, pp, opmap, w = form.evex
     opcode = form.opcode
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
     digit = form.digit or 0
-    imm_i, size, mask = _imm_tail(form)
+    imm_i, pack, mask = _imm_tail(form)
     mem_bytes = form.mem_size // 8
-    p1_bits = w << 7 | 4 | pp
-    p2_bits = length << 5
+    # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
+    const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
 
     def make(ops: Sequence[object]) -> bytes:
-        aaa = z = 0
-        if type(ops[0]) is Masked:
-            aaa, z = ops[0].mask.num, ops[0].zero
-            ops = (ops[0].op, *ops[1:])
+        low = 0
+        first = ops[0]
+        if type(first) is Masked:
+            low = first.zero << 7 | first.mask.num
+            ops = (first.op, *ops[1:])
         reg3 = digit
-        r = r4 = 0
+        fields = 0
         if reg_i >= 0:
             reg = ops[reg_i]
-            reg3, r, r4 = reg.code, reg.rex, reg.num >> 4
+            reg3, fields = reg.code, reg.evex_r
         rm = ops[rm_i]
-        bcst = 0
         if memory:
-            bcst = rm.bcst
-            tail, x, b = address_bytes(reg3, rm, rm.size // 8 if bcst else mem_bytes)
+            if rm.bcst:
+                low |= 0x10
+                tail, xb = address_bytes(reg3, rm, rm.size // 8)
+            else:
+                tail, xb = address_bytes(reg3, rm, mem_bytes)
+            fields |= xb << 21
         else:
             # EVEX: bit 4 of a register in rm travels in X
-            tail, x, b = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.num >> 4, rm.rex
-        v = ops[v_i].num if v_i >= 0 else 0
-        # 62 | R' X' B' R4' 0 mmm | W vvvv' 1 pp | z L'L b V4' aaa   (' = inverted)
-        code = bytes((0x62, (r ^ 1) << 7 | (x ^ 1) << 6 | (b ^ 1) << 5 | (r4 ^ 1) << 4 | opmap,
-                      p1_bits | (~v & 15) << 3,
-                      z << 7 | p2_bits | bcst << 4 | (v >> 4 ^ 1) << 3 | aaa)) + opcode + tail
-        if imm_i >= 0:
-            return code + (ops[imm_i] & mask).to_bytes(size, "little")
-        return code
+            tail = _BYTE[0xC0 | reg3 << 3 | rm.code]
+            fields |= rm.evex_b
+        if v_i >= 0:
+            fields |= ops[v_i].evex_v
+        code = (const ^ fields | low).to_bytes(4, "big") + opcode + tail
+        return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
 
@@ -247,21 +265,24 @@ def _picker(cands: tuple, memory: bool) -> Callable[[Sequence[object]], Make | N
     for form, _ in cands:
         fixed = tuple((i, REGISTERS[f] if f != "1" else 1) for i, f in enumerate(form.fixed)
                       if f is not None)
-        bits = form.size if form.sext else 0
+        # a sign-extended immediate given as its unsigned value: [half, full) -> minus full
+        half, full = (1 << (form.size - 1), 1 << form.size) if form.sext else (None, None)
         checks.append((maker(form, memory), fixed, form.imm_i, form.imm_lo, form.imm_hi,
-                       bits))
+                       half, full))
 
     def pick(ops: Sequence[object]) -> Make | None:
-        for make, fixed, imm_i, lo, hi, bits in checks:
-            if any(ops[i] is not want and ops[i] != want for i, want in fixed):
-                continue
-            if imm_i >= 0:
+        for make, fixed, imm_i, lo, hi, half, full in checks:
+            for i, want in fixed:
+                if ops[i] is not want and ops[i] != want:
+                    break
+            else:
+                if imm_i < 0:
+                    return make
                 value = ops[imm_i]
-                if bits and (1 << (bits - 1)) <= value < (1 << bits):
-                    value -= 1 << bits  # the sign-extended immediate's own value
-                if not lo <= value <= hi:
-                    continue
-            return make
+                if half is not None and half <= value < full:
+                    value -= full  # the sign-extended immediate's own value
+                if lo <= value <= hi:
+                    return make
         return None
 
     return pick

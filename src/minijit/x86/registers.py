@@ -24,9 +24,16 @@ class Reg:
     ``needs_rex``: spl/bpl/sil/dil are only reachable with a REX prefix (without
     one, the same numbers mean ah/ch/dh/bh); ``high8``: ah/ch/dh/bh, which
     cannot be encoded when any REX prefix is present.
+
+    The encoder's fast path reads the register's fields already shifted into
+    place: ``reg3`` (ModRM.reg), ``rex_r`` (REX.R), ``vvvv`` (VEX/EVEX vvvv,
+    bits 3-6 of the prefix's last byte), and for EVEX's 32-bit prefix word
+    ``evex_r`` (R, R'), ``evex_b`` (B, X: a register in rm) and ``evex_v``
+    (vvvv, V'), each to be XORed into the inverted fields.
     """
 
-    __slots__ = ("code", "high8", "kind", "name", "needs_rex", "num", "rex", "sel", "size")
+    __slots__ = ("code", "evex_b", "evex_r", "evex_v", "high8", "kind", "name", "needs_rex",
+                 "num", "reg3", "rex", "rex_r", "sel", "size", "vvvv")
 
     def __init__(self, name: str, num: int, size: int, kind: str,
                  needs_rex: bool = False, high8: bool = False) -> None:
@@ -38,6 +45,13 @@ class Reg:
         self.sel = f"{kind}16+" if num > 15 and kind in ("xmm", "ymm", "zmm") else kind
         self.code = num & 7
         self.rex = (num >> 3) & 1
+        self.reg3 = self.code << 3
+        self.rex_r = self.rex << 2
+        self.vvvv = (num & 15) << 3
+        # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa, as one big-endian word
+        self.evex_r = self.rex << 23 | (num >> 4 & 1) << 20
+        self.evex_b = self.rex << 21 | (num >> 4 & 1) << 22
+        self.evex_v = (num & 15) << 11 | (num >> 4 & 1) << 3
         self.needs_rex = needs_rex
         self.high8 = high8
 
