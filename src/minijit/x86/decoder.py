@@ -295,15 +295,20 @@ def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
 
 @lru_cache(maxsize=None)
 def _wide_with_66() -> frozenset[int]:
-    """Map keys with a 66 prefix where REX.W picks a form (66 REX.W 0F 3A 16: pextrq);
-    anywhere else 66 with REX.W is a 64-bit instruction, the 66 ignored."""
-    keys = set()
-    for key, slot in opcode_maps().items():
+    """Map keys with a 66 prefix that REX.W turns into the 64-bit form without it
+    (66 REX.W 01: add r/m64, the 66 ignored): the key without 66 has a REX.W form and
+    the key with 66 has none (66 REX.W 0F 3A 16 is pextrq; 66 REX.W 0F 10 is movupd,
+    where 66 is a mandatory prefix and W is ignored)."""
+    maps = opcode_maps()
+
+    def has_w(key: int) -> bool:
+        slot = maps.get(key, ())
         patterns = [p for group in slot for p in group] if type(slot) is tuple else slot
-        if key >> 16 & 0xFF == 0x66 and key >> 8 & 0xFF < VEX_SPACE \
-                and any(p.w == 1 for p in patterns):
-            keys.add(key)
-    return frozenset(keys)
+        return any(p.w == 1 for p in patterns)
+
+    return frozenset(key for key in maps if key >> 16 & 0xFF == 0x66
+                     and key >> 8 & 0xFF < VEX_SPACE and not has_w(key)
+                     and has_w(key & ~0xFF0000))
 
 
 # --- decoding ---------------------------------------------------------------------------
@@ -471,7 +476,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     opcode = code[pos]
     pos += 1
     if rex & 8 and prefix & 0xFF == 0x66 and space < VEX_SPACE \
-            and prefix << 16 | space << 8 | opcode not in _wide_with_66():
+            and prefix << 16 | space << 8 | opcode in _wide_with_66():
         prefix &= ~0xFF   # REX.W wins over the operand-size prefix: 64-bit operands
     candidates = maps.get(prefix << 16 | space << 8 | opcode)
     if candidates is None:
