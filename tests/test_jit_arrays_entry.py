@@ -89,3 +89,9 @@ def test_the_listing_names_the_buffer_calls(entry):
     for name in ("ndarray", "PyObject_GetBuffer", "PyBuffer_IsContiguous",
                  "PyBuffer_Release"):
         assert name in listing
+
+
+def test_unknown_kind_names_array_arg():
+    with pytest.raises(ValueError, match="argument kinds are int64, float64, bool or an "
+                                         "ArrayArg"):
+        Specialisation(("buffer",), "none", 4096)

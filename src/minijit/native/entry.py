@@ -208,6 +208,8 @@ class ArrayArg:
 class Specialisation:
     """One compiled signature: argument kinds, result kind, and the kernel's address.
 
+    An argument kind is a name from ``ARG_KINDS`` or an ``ArrayArg``.
+
     ``keepalive`` is anything that must live while the entry may call
     ``kernel_address`` (typically the kernel's ``CodeBlock``); the entry holds it.
     """
@@ -223,6 +225,7 @@ class Specialisation:
             if not isinstance(kind, ArrayArg) and kind not in ARG_KINDS:
                 raise ValueError(
                     f"unknown argument kind {kind!r}; argument kinds are {', '.join(ARG_KINDS)}"
+                    " or an ArrayArg"
                 )
         if self.result_kind not in RESULT_KINDS:
             raise ValueError(
