@@ -509,8 +509,9 @@ def _make_method(mnemonic: str):
     1. The cache maps operand tuples (registers, integers, memory operands compare by
        value) to bytes; branches and label references are never cached.
     2. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
-       the bytes (or a picker that checks fixed registers and immediate ranges and
-       returns it); the method keeps the entry of each kinds tuple it has seen.
+       the bytes (checking fixed registers and immediate ranges where the kinds do not
+       decide the form alone); the method keeps the entry of each kinds tuple it has
+       seen.
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
     """
@@ -534,12 +535,9 @@ def _make_method(mnemonic: str):
                     key = (a.sel if type(a) is not int else "imm",)
                 else:
                     key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
-                make, mem, pick = direct[key]
-                if pick is not None:
-                    make = pick(ops)
-                if make is None or mem >= 0 and ops[mem].label is not None:
+                code = direct[key](ops)
+                if code is None:
                     raise KeyError
-                code = make(ops)
             except (KeyError, AttributeError, AsmError):
                 code = self._encode(name, ops, cache)
                 if key is not None and key not in direct and len(direct) < DIRECT_LIMIT:

@@ -25,6 +25,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from functools import cache
+from struct import Struct
 
 from minijit.x86.errors import AsmError
 from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
@@ -277,6 +278,57 @@ def _avx512_reasons(kinds: tuple) -> list[str]:
 
 # --- the byte fields ---------------------------------------------------------------------
 
+#: address modes: how the displacement of a (base, index, scale) is stored
+ABSOLUTE, BASED, BASED_DISP = 0, 1, 2  # always disp32 / mod by disp / never mod 00
+_U32 = Struct("<I").pack
+ADDRESS_MODES_LIMIT = 1 << 12
+
+
+class _AddressModes(dict):
+    """(base, index, scale) -> (ModRM rm bits, SIB bytes, X << 1 | B, mode), each entry
+    made on first use from the encoding rules; a combination the encoding forbids
+    raises AsmError saying why (and is not kept)."""
+
+    def __missing__(self, key: tuple) -> tuple[int, bytes, int, int]:
+        base, index, scale = key
+        if index is not None:
+            if index.kind != "r64":
+                raise AsmError(f"index register {index.name} must be a 64-bit register")
+            if index.num == 4:
+                raise AsmError("rsp cannot be an index register (SIB index 100 means none)")
+            bits = SCALE_BITS.get(scale)
+            if bits is None:
+                raise AsmError(f"scale must be 1, 2, 4 or 8, not {scale}")
+        if base is None:
+            # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
+            # (mod=00 rm=101 alone would be rip-relative).
+            entry = (4, b"\x25", 0, ABSOLUTE) if index is None else \
+                (4, _BYTE[bits << 6 | index.code << 3 | 5], index.rex << 1, ABSOLUTE)
+        elif base.kind == "rip":
+            if index is not None:
+                raise AsmError("rip-relative addresses cannot have an index register")
+            entry = (5, b"", 0, ABSOLUTE)
+        elif base.kind != "r64":
+            raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
+        else:
+            # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: disp8 0.
+            mode = BASED_DISP if base.code == 5 else BASED
+            if index is not None:
+                entry = (4, _BYTE[bits << 6 | index.code << 3 | base.code],
+                         index.rex << 1 | base.rex, mode)
+            elif base.code == 4:
+                # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
+                entry = (4, b"\x24", base.rex, mode)
+            else:
+                entry = (base.code, b"", base.rex, mode)
+        if len(self) < ADDRESS_MODES_LIMIT:
+            self[key] = entry
+        return entry
+
+
+_ADDRESS_MODES = _AddressModes()
+
+
 def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
     """ModRM, SIB and displacement bytes, and REX.X and REX.B as ``X << 1 | B``, for
     memory operand ``m``.
@@ -284,58 +336,21 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
-    base, index, disp = m.base, m.index, m.disp
-    if index is None and n == 1 and base is not None and base.kind == "r64" and \
-            -128 <= disp <= 127:
-        # The common case first, [base] or [base + disp8]: the rules below (rbp/r13 need
-        # a disp8, rsp/r12 a SIB), with nothing else to check.
-        code = base.code
-        mod = 0 if disp == 0 and code != 5 else 0x40
-        head = _BYTE[mod | reg3 << 3 | code]
-        if code == 4:
-            head += b"\x24"  # SIB: no index, base rsp/r12
-        return (head + _BYTE[disp & 0xFF] if mod else head), base.rex
+    disp = m.disp
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
-    if index is not None:
-        if index.kind != "r64":
-            raise AsmError(f"index register {index.name} must be a 64-bit register")
-        if index.num == 4:
-            raise AsmError("rsp cannot be an index register (SIB index 100 means none)")
-        scale = SCALE_BITS.get(m.scale)
-        if scale is None:
-            raise AsmError(f"scale must be 1, 2, 4 or 8, not {m.scale}")
-    if base is None:
-        # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
-        # (mod=00 rm=101 alone would be rip-relative).
-        disp32 = (disp & 0xFFFFFFFF).to_bytes(4, "little")
-        if index is None:
-            return bytes((reg3 << 3 | 4, 0x25)) + disp32, 0
-        return bytes((reg3 << 3 | 4, scale << 6 | index.code << 3 | 5)) + disp32, \
-            index.rex << 1
-    if base.kind == "rip":
-        if index is not None:
-            raise AsmError("rip-relative addresses cannot have an index register")
-        return bytes((reg3 << 3 | 5,)) + (disp & 0xFFFFFFFF).to_bytes(4, "little"), 0
-    if base.kind != "r64":
-        raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
-    code = base.code
-    # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: use disp8 0.
-    if disp == 0 and code != 5:
-        mod, dbytes = 0, b""
-    elif n == 1 and -128 <= disp <= 127:
-        mod, dbytes = 0x40, (disp & 0xFF).to_bytes(1, "little")
-    elif n > 1 and disp % n == 0 and -128 <= disp // n <= 127:
-        mod, dbytes = 0x40, (disp // n & 0xFF).to_bytes(1, "little")
-    else:
-        mod, dbytes = 0x80, (disp & 0xFFFFFFFF).to_bytes(4, "little")
-    if index is not None:
-        return bytes((mod | reg3 << 3 | 4, scale << 6 | index.code << 3 | code)) + dbytes, \
-            index.rex << 1 | base.rex
-    if code == 4:
-        # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
-        return bytes((mod | reg3 << 3 | 4, 0x24)) + dbytes, base.rex
-    return bytes((mod | reg3 << 3 | code,)) + dbytes, base.rex
+    rm, sib, xb, mode = _ADDRESS_MODES[m.base, m.index, m.scale]
+    rm |= reg3 << 3
+    if mode == ABSOLUTE:
+        return _BYTE[rm] + sib + _U32(disp & 0xFFFFFFFF), xb
+    if disp == 0 and mode == BASED:
+        return _BYTE[rm] + sib, xb
+    if n == 1:
+        if -128 <= disp <= 127:
+            return _BYTE[0x40 | rm] + sib + _BYTE[disp & 0xFF], xb
+    elif disp % n == 0 and -128 <= disp // n <= 127:
+        return _BYTE[0x40 | rm] + sib + _BYTE[disp // n & 0xFF], xb
+    return _BYTE[0x80 | rm] + sib + _U32(disp & 0xFFFFFFFF), xb
 
 
 def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:

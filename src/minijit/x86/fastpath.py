@@ -1,17 +1,21 @@
 """The builder's fast path: operand kinds straight to a closure that makes the bytes.
 
-``direct_entry(mnemonic, kinds)`` gives, for operand kinds (``("r64", "m64")``),
-``(make, memory operand index, picker)``.  Where the kinds decide the form alone,
-``make(ops)`` returns the instruction's bytes; where fixed registers or immediate
+``direct_entry(mnemonic, kinds)`` gives, for operand kinds (``("r64", "m64")``), the
+closure ``encode(ops)`` that returns the instruction's bytes.  Where the kinds decide
+the form alone, that is the form's ``make``; where fixed registers or immediate
 ranges decide among candidates (``add r/m64, imm8`` before ``add RAX, imm32``
-before ``add r/m64, imm32``), ``picker(ops)`` returns the ``make`` of the first
-candidate that accepts them (range checks on precomputed bounds), or None.
+before ``add r/m64, imm32``), it is a picker that calls the ``make`` of the first
+candidate that accepts them (range checks on precomputed bounds).  None means the
+general path must encode it (no candidate fits, or a memory operand carries a label).
 Nothing is searched at encode time.
 
 ``make`` closes over everything about its form that does not depend on the
-operands (prefix bytes, REX.W, opcode bytes, the ModRM digit, the VEX
-constant bits, the immediate's width), so encoding an instruction is a few
-attribute reads, shifts and one bytes concatenation.  Shapes with a closure of
+operands (prefix, REX and opcode bytes for each value of REX.RXB, the ModRM
+digit, the VEX/EVEX prefix's constant bits, the immediate's packer), so encoding an
+instruction is a few attribute reads of the registers' precomputed fields
+(``Reg.reg3``, ``Reg.evex_r``...), shifts and a bytes concatenation or two; the
+ModRM/SIB of a memory operand comes from ``encoder.address_bytes``'s table of
+(base, index, scale).  Shapes with a closure of
 their own:
 
 - no operands: the bytes, made once;
@@ -40,12 +44,13 @@ from struct import Struct
 
 from minijit.x86.encoder import (AMBIGUOUS, REWRITTEN, address_bytes, byte_register_rex, encode,
                                  kinds_table)
-from minijit.x86.registers import REGISTERS, Masked
+from minijit.x86.registers import REGISTERS, Masked, Mem
 from minijit.x86.table import Form
 
 __all__ = ["NOT_DIRECT", "direct_entry", "maker"]
 
-Make = Callable[[Sequence[object]], bytes]
+#: operands -> bytes, or None for a memory operand with a label (it needs a fixup)
+Make = Callable[[Sequence[object]], bytes | None]
 
 #: REX prefixes by their low four bits (W R X B); 0 means no prefix
 _REX = [bytes((0x40 | bits,)) if bits else b"" for bits in range(16)]
@@ -82,6 +87,8 @@ def _byte_rex(form: Form, memory: bool) -> Make:
             reg3, bits = reg.code, w | reg.rex_r
         rm = ops[rm_i]
         if memory:
+            if rm.label is not None:
+                return None
             tail, xb = address_bytes(reg3, rm)
         else:
             tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
@@ -105,13 +112,19 @@ def _legacy(form: Form, memory: bool) -> Make:
         if reg_i >= 0:
             def make(ops: Sequence[object]) -> bytes:
                 reg = ops[reg_i]
-                tail, xb = address_bytes(reg.code, ops[rm_i])
+                rm = ops[rm_i]
+                if rm.label is not None:
+                    return None
+                tail, xb = address_bytes(reg.code, rm)
                 code = heads[reg.rex_r | xb] + tail
                 return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
             return make
 
         def make(ops: Sequence[object]) -> bytes:
-            tail, xb = address_bytes(digit, ops[rm_i])
+            rm = ops[rm_i]
+            if rm.label is not None:
+                return None
+            tail, xb = address_bytes(digit, rm)
             code = heads[xb] + tail
             return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
         return make
@@ -167,6 +180,8 @@ def _vex(form: Form, memory: bool) -> Make:
             reg3, r = reg.code, reg.rex
         rm = ops[rm_i]
         if memory:
+            if rm.label is not None:
+                return None
             tail, xb = address_bytes(reg3, rm)
         else:
             tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
@@ -216,6 +231,8 @@ def _evex(form: Form, memory: bool) -> Make:
             reg3, fields = reg.code, reg.evex_r
         rm = ops[rm_i]
         if memory:
+            if rm.label is not None:
+                return None
             if rm.bcst:
                 low |= 0x10
                 tail, xb = address_bytes(reg3, rm, rm.size // 8)
@@ -234,13 +251,17 @@ def _evex(form: Form, memory: bool) -> Make:
 
 
 def _general(form: Form) -> Make:
-    def make(ops: Sequence[object]) -> bytes:
+    def make(ops: Sequence[object]) -> bytes | None:
+        for op in ops:
+            if type(op) is Mem and op.label is not None:
+                return None
         return encode(form, ops)
     return make
 
 
 def maker(form: Form, memory: bool) -> Make:
-    """The byte-making closure of ``form`` for operands whose ``rm`` is memory or not."""
+    """The byte-making closure of ``form`` for operands whose ``rm`` is memory or not
+    (None for a memory operand with a label)."""
     if not form.operands:
         code = encode(form, ())
         return lambda ops: code
@@ -257,8 +278,8 @@ def maker(form: Form, memory: bool) -> Make:
     return _immediate_only(form)
 
 
-def _picker(cands: tuple, memory: bool) -> Callable[[Sequence[object]], Make | None]:
-    """The ``make`` of the first of ``cands`` whose fixed registers and immediate range
+def _picker(cands: tuple, memory: bool) -> Make:
+    """The bytes of the first of ``cands`` whose fixed registers and immediate range
     fit, as a closure over precomputed checks (None if none fits: the general path
     explains why)."""
     checks = []
@@ -270,31 +291,33 @@ def _picker(cands: tuple, memory: bool) -> Callable[[Sequence[object]], Make | N
         checks.append((maker(form, memory), fixed, form.imm_i, form.imm_lo, form.imm_hi,
                        half, full))
 
-    def pick(ops: Sequence[object]) -> Make | None:
+    def pick(ops: Sequence[object]) -> bytes | None:
         for make, fixed, imm_i, lo, hi, half, full in checks:
             for i, want in fixed:
                 if ops[i] is not want and ops[i] != want:
                     break
             else:
                 if imm_i < 0:
-                    return make
+                    return make(ops)
                 value = ops[imm_i]
                 if half is not None and half <= value < full:
                     value -= full  # the sign-extended immediate's own value
                 if lo <= value <= hi:
-                    return make
+                    return make(ops)
         return None
 
     return pick
 
 
-#: the entry of kinds that the fast path does not take (the general path will)
-NOT_DIRECT = (None, -1, None)
+def NOT_DIRECT(ops: Sequence[object]) -> None:
+    """The entry of kinds that the fast path does not take (the general path will)."""
+    return None
 
 
-def direct_entry(mnemonic: str, key: tuple) -> tuple:
-    """``(make, memory operand index, picker)`` for a canonical, known ``mnemonic`` and
-    operand kinds ``key``, or NOT_DIRECT."""
+def direct_entry(mnemonic: str, key: tuple) -> Make:
+    """The closure that makes the bytes of a canonical, known ``mnemonic`` on operands
+    of kinds ``key`` (None where the general path must: no candidate fits, a label),
+    or NOT_DIRECT."""
     cands = kinds_table(mnemonic).get(key)
     if cands is None or cands is AMBIGUOUS or "rel" in key:
         return NOT_DIRECT
@@ -308,6 +331,4 @@ def direct_entry(mnemonic: str, key: tuple) -> tuple:
     mems = [i for i, k in enumerate(key) if k[0] in "mb"]
     if any("{" in key[i] for i in mems):
         return NOT_DIRECT
-    memory = bool(mems)
-    return (None if check else maker(form, memory), mems[0] if mems else -1,
-            _picker(cands, memory) if check else None)
+    return _picker(cands, bool(mems)) if check else maker(form, bool(mems))
