@@ -58,6 +58,8 @@ _BYTE = [bytes((value,)) for value in range(256)]
 #: an immediate, already masked to its width, as little-endian bytes, by width
 _PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
          8: Struct("<Q").pack}
+#: a VEX/EVEX prefix as an integer followed by the opcode byte, big-endian
+_PREFIX_OP = {2: Struct(">HB").pack, 3: Struct(">I").pack, 4: Struct(">IB").pack}
 
 
 def _imm_tail(form: Form) -> tuple[int, Callable[[int], bytes] | None, int]:
@@ -163,14 +165,15 @@ def _vex(form: Form, memory: bool) -> Make:
     The prefix is made as one integer: its constant bits, with the inverted fields
     (R X B, vvvv) set, XORed with the operands' fields."""
     length, pp, opmap, w = form.vex
-    opcode = form.opcode
+    (op,) = form.opcode  # one byte: the map is in the prefix
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
     digit = form.digit or 0
     imm_i, pack, mask = _imm_tail(form)
     short_ok = opmap == 1 and not w
     # C5 | R vvvv L pp                    C4 | R X B mmmmm | W vvvv L pp
     short = 0xC5F8 | length << 2 | pp
-    long = 0xC4E078 | opmap << 8 | w << 7 | length << 2 | pp
+    long = (0xC4E078 | opmap << 8 | w << 7 | length << 2 | pp) << 8 | op
+    pack2, pack3 = _PREFIX_OP[2], _PREFIX_OP[3]
 
     def make(ops: Sequence[object]) -> bytes:
         r = 0
@@ -187,9 +190,10 @@ def _vex(form: Form, memory: bool) -> Make:
             tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
         v = ops[v_i].vvvv if v_i >= 0 else 0
         if short_ok and not xb:
-            code = (short ^ (r << 7 | v)).to_bytes(2, "big") + opcode + tail
+            code = pack2(short ^ (r << 7 | v), op) + tail
         else:
-            code = (long ^ (r << 15 | xb << 13 | v)).to_bytes(3, "big") + opcode + tail
+            # the three prefix bytes and the opcode byte as one 32-bit word
+            code = pack3(long ^ (r << 23 | xb << 21 | v << 8)) + tail
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
@@ -210,13 +214,14 @@ def _evex(form: Form, memory: bool) -> Make:
     The prefix is one 32-bit integer, as ``_vex`` makes it, from the registers'
     precomputed fields (``Reg.evex_r``...)."""
     length, pp, opmap, w = form.evex
-    opcode = form.opcode
+    (op,) = form.opcode  # one byte: the map is in the prefix
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
     digit = form.digit or 0
     imm_i, pack, mask = _imm_tail(form)
     mem_bytes = form.mem_size // 8
     # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
     const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
+    pack_head = _PREFIX_OP[4]
 
     def make(ops: Sequence[object]) -> bytes:
         low = 0
@@ -245,7 +250,7 @@ def _evex(form: Form, memory: bool) -> Make:
             fields |= rm.evex_b
         if v_i >= 0:
             fields |= ops[v_i].evex_v
-        code = (const ^ fields | low).to_bytes(4, "big") + opcode + tail
+        code = pack_head(const ^ fields | low, op) + tail
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
