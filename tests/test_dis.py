@@ -297,17 +297,33 @@ AS_REWRITES = {"int 0x3": "int3", "xchg rax, rax": "nop"}
 SHIFTS = frozenset("rol ror rcl rcr shl sal shr sar".split())
 
 
+PTR_BITS = {"byte": 8, "word": 16, "dword": 32, "qword": 64}
+
+
+def operand_bits(operand: str) -> int | None:
+    """The width of a general register or sized memory operand, else None."""
+    reg = REGISTERS.get(operand)
+    if reg is not None and reg.kind in ("r8", "r16", "r32", "r64"):
+        return int(reg.kind[1:])
+    return PTR_BITS.get(operand.split(" ", 1)[0])
+
+
 def same_instruction(a: Instruction, b: Instruction) -> bool:
     """Equal texts, up to what GNU as is free to choose: it drops a zero displacement
     ([rdi+0x0] is encoded as [rdi]), xchg swaps its operands (87 c3 comes back as 93),
     a shift by an imm8 of 1 becomes the shift-by-one opcode (c0 e8 01 comes back as d0 e8),
-    and AS_REWRITES."""
+    an immediate that fits a sign-extended imm8 is written as one (66 2d 83 ff, sub ax,
+    0xff83, comes back as 66 83 e8 83, sub ax, -0x7d: the same value in 16 bits), and
+    AS_REWRITES."""
     def normal(ins: Instruction) -> tuple:
         text = AS_REWRITES.get(ins.text, ins.text).replace("+0x0]", "]")
         mnemonic, _, rest = text.partition(" ")
         operands = rest.split(", ") if rest else []
         if mnemonic in SHIFTS and operands[-1] == "0x1":
             operands[-1] = "1"
+        bits = operand_bits(operands[0]) if operands else None
+        if bits is not None and re.fullmatch(r"-?0x[0-9a-f]+", operands[-1]):
+            operands[-1] = hex(int(operands[-1], 16) & ((1 << bits) - 1))
         return mnemonic, sorted(operands) if mnemonic == "xchg" else operands
 
     return normal(a) == normal(b)
