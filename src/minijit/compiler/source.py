@@ -1,8 +1,10 @@
 """Finding a function's source: ``linecache`` for the text, ``ast`` for the tree.
 
 The whole file a function's code object names is parsed once (and cached while
-its text is unchanged); the function is the ``def`` whose first line, its
-first decorator's or its own, is the code object's ``co_firstlineno``.  Parsing
+its text is unchanged), and its ``def`` and ``lambda`` nodes indexed by first
+line (the first decorator's, or their own), so that finding a function costs
+one dict lookup however many functions the file holds: the function is the
+``def`` named ``co_name`` that starts on the code object's ``co_firstlineno``.  Parsing
 the file rather than a cut-out piece keeps every node's line and column the
 ones a user sees in the editor, for methods and nested functions too, and
 avoids importing ``inspect``.
@@ -17,22 +19,29 @@ from minijit.compiler.errors import CompileError, SourceInfo
 
 __all__ = ["parse_function"]
 
-_trees: dict[str, tuple[list[str], ast.Module]] = {}
+#: filename -> (the lines parsed, {(first line, name): def or lambda node})
+_files: dict[str, tuple[list[str], dict[tuple[int, str], ast.AST]]] = {}
 
 
-def _tree(filename: str) -> tuple[list[str], ast.Module] | None:
+def _index(filename: str) -> tuple[list[str], dict[tuple[int, str], ast.AST]] | None:
     lines = linecache.getlines(filename)
     if not lines:
         return None
-    cached = _trees.get(filename)
+    cached = _files.get(filename)
     if cached is not None and cached[0] is lines:  # linecache hands out the same list
         return cached
     try:
         tree = ast.parse("".join(lines), filename)
     except SyntaxError:
         return None
-    _trees[filename] = (lines, tree)
-    return lines, tree
+    nodes: dict[tuple[int, str], ast.AST] = {}
+    for node in ast.walk(tree):
+        if isinstance(node, ast.FunctionDef):
+            nodes.setdefault((_first_line(node), node.name), node)
+        elif isinstance(node, ast.Lambda):
+            nodes.setdefault((node.lineno, "<lambda>"), node)
+    _files[filename] = (lines, nodes)
+    return lines, nodes
 
 
 def _first_line(node: ast.FunctionDef) -> int:
@@ -45,19 +54,17 @@ def parse_function(pyfunc) -> tuple[ast.FunctionDef, SourceInfo]:
     name = getattr(pyfunc, "__name__", repr(pyfunc))
     if code is None:
         raise CompileError(f"{name!r} has no Python code to compile")
-    found = _tree(code.co_filename)
+    found = _index(code.co_filename)
     if found is not None:
-        lines, tree = found
+        lines, nodes = found
         source = SourceInfo(code.co_filename, lines, 1)
-        for node in ast.walk(tree):
-            if (isinstance(node, ast.FunctionDef) and node.name == code.co_name
-                    and _first_line(node) == code.co_firstlineno):
-                _check_signature(node, source)
-                return node, source
-            if (isinstance(node, ast.Lambda) and node.lineno == code.co_firstlineno
-                    and code.co_name == "<lambda>"):
-                raise CompileError.at(node, source, "@jit compiles 'def' functions, "
-                                      "not lambdas")
+        node = nodes.get((code.co_firstlineno, code.co_name))
+        if isinstance(node, ast.FunctionDef):
+            _check_signature(node, source)
+            return node, source
+        if isinstance(node, ast.Lambda):
+            raise CompileError.at(node, source, "@jit compiles 'def' functions, "
+                                  "not lambdas")
     raise CompileError(f"cannot find the source of {name!r}; @jit compiles functions "
                        "defined in files", code.co_filename, code.co_firstlineno)
 
