@@ -246,6 +246,9 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     if not text:
         return None
     head, _, rest = text.partition(" ")
+    method = METHODS.get(head)  # a lowercase mnemonic, the common case
+    if method is not None:
+        return _instruction(asm, names, method, rest, labelled)
     word = head.lower()
     if word[0] == ".":
         _directive(asm, names, word, rest)
@@ -260,8 +263,19 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     method = METHODS.get(word)
     if method is None:
         raise AsmError(f"unknown mnemonic {head!r}")
+    return _instruction(asm, names, method, rest, labelled)
+
+
+def _instruction(asm: Assembler, names: _Names, method, rest: str,
+                 labelled: bool) -> tuple | None:
+    """Emit ``method`` on the operands in ``rest``; ``(method, ops)`` if cacheable."""
     uses = names.uses
-    ops = tuple([parse_operand(p, names) for p in rest.split(",")]) if rest else ()
+    if rest:
+        # cached operand texts straight from the dict (0 is falsy: parse_operand's hit)
+        cached = _OPERAND_CACHE.get
+        ops = tuple([cached(p) or parse_operand(p, names) for p in rest.split(",")])
+    else:
+        ops = ()
     method(asm, *ops)
     if labelled or names.uses != uses:
         return None
@@ -282,6 +296,7 @@ def assemble(source: str, address: int = 0) -> bytes:
     names = _Names(asm)
     cache = _LINE_CACHE
     item_lines: dict[int, int] = {}
+    items = asm._items
     for number, line in enumerate(source.splitlines(), 1):
         entry = cache.get(line)
         if entry is not None:
@@ -294,13 +309,13 @@ def assemble(source: str, address: int = 0) -> bytes:
         text = text.strip()
         if not text:
             continue
-        items = len(asm._items)
+        count = len(items)
         try:
             entry = _statement(asm, names, text)
         except AsmError as error:
             raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
-        if len(asm._items) != items:
-            for item in asm._items[items:]:
+        if len(items) != count:
+            for item in items[count:]:
                 item_lines[id(item)] = number
         if entry is not None and len(cache) < LINE_CACHE_LIMIT:
             cache[line] = entry
