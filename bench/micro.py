@@ -84,7 +84,9 @@ IMPORTS = [
 def imports(repeat: int) -> list[dict]:
     def measure_import(statement: str) -> dict:
         argv = [sys.executable, "-c", statement]
-        check = subprocess.run(argv, capture_output=True, text=True, check=False)
+        # untimed: it fails loudly here, and leaves the bytecode caches a user has
+        check = subprocess.run(argv, capture_output=True, text=True, check=False,
+                               env=measure.FRESH_ENV)
         if check.returncode != 0:
             raise ImportError(f"it fails: {check.stderr.strip().splitlines()[-1]}")
         return {"seconds": measure.median_wall(max(repeat, 5), argv)}
