@@ -294,7 +294,11 @@ def test_fast_path_makes_the_general_encoders_bytes():
         if entry is NOT_DIRECT:
             continue
         code = entry(ops)
-        assert code is not None, line
+        if code is None:
+            # the one kinds tuple the fast path declines by operand: the same register
+            # twice in xchg (nop, or the ModRM form for eax)
+            assert name == "xchg" and ops[0] is ops[1], line
+            continue
         assert code == choose(name, ops)[2], line
         taken += 1
     assert taken > 0.9 * len(lines)

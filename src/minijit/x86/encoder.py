@@ -511,8 +511,8 @@ def _describe_head(head: bytes) -> tuple[str, bytes, str]:
 
 # --- choices GNU as makes -------------------------------------------------------------
 
-_R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
-                                                         "si", "di")
+R32 = {r: REGISTERS["e" + r.name[1:]] if r.name[1:] in ("ax", "cx", "dx", "bx", "sp", "bp",
+                                                        "si", "di")
         else REGISTERS[r.name + "d"] for r in REGISTERS.values() if r.kind == "r64"}
 
 
@@ -539,7 +539,7 @@ def rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
     if len(ops) == 2 and type(ops[0]) is Reg:
         if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
             if ops[0].kind == "r64":
-                return mnemonic, (_R32[ops[0]], ops[1])
+                return mnemonic, (R32[ops[0]], ops[1])
         elif mnemonic == "xchg" and ops[0] is ops[1] and ops[0].name == "rax":
             return "nop", ()
         elif mnemonic == "imul" and type(ops[1]) is int:

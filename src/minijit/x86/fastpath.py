@@ -42,8 +42,8 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from struct import Struct
 
-from minijit.x86.encoder import (AMBIGUOUS, REWRITTEN, address_bytes, byte_register_rex, encode,
-                                 kinds_table)
+from minijit.x86.encoder import (AMBIGUOUS, R32, REWRITTEN, address_bytes, byte_register_rex,
+                                 encode, kinds_table)
 from minijit.x86.registers import REGISTERS, Masked, Mem
 from minijit.x86.table import Form
 
@@ -322,11 +322,34 @@ def NOT_DIRECT(ops: Sequence[object]) -> None:
 def direct_entry(mnemonic: str, key: tuple) -> Make:
     """The closure that makes the bytes of a canonical, known ``mnemonic`` on operands
     of kinds ``key`` (None where the general path must: no candidate fits, a label),
-    or NOT_DIRECT."""
+    or NOT_DIRECT.
+
+    Of GNU as's rewrites (``encoder.rewrite``) the fast path takes the common ones by
+    the same rules: ``mov r64, imm`` below 2**32 as ``mov r32, imm32``, ``imul r,
+    imm`` as ``imul r, r, imm``, and ``xchg`` of two different operands (the same
+    register twice is nop or needs the ModRM form: the general path)."""
+    if mnemonic not in REWRITTEN:
+        return _direct(mnemonic, key)
+    if mnemonic == "xchg":
+        swap = _direct(mnemonic, key)
+        return NOT_DIRECT if swap is NOT_DIRECT else \
+            lambda ops: None if ops[0] is ops[1] else swap(ops)
+    if mnemonic == "mov" and key == ("r64", "imm"):
+        wide, short = _direct(mnemonic, key), _direct(mnemonic, ("r32", "imm"))
+        return lambda ops: short((R32[ops[0]], ops[1])) if 0 <= ops[1] < 1 << 32 else \
+            wide(ops)
+    if mnemonic == "imul" and len(key) == 2 and key[1] == "imm" and key[0][0] == "r":
+        three = _direct(mnemonic, (key[0], key[0], "imm"))
+        return lambda ops: three((ops[0], ops[0], ops[1]))
+    if mnemonic in ("mov", "imul") or "imm" not in key and mnemonic == "int":
+        return _direct(mnemonic, key)
+    return NOT_DIRECT
+
+
+def _direct(mnemonic: str, key: tuple) -> Make:
+    """``direct_entry`` without GNU as's rewrites."""
     cands = kinds_table(mnemonic).get(key)
     if cands is None or cands is AMBIGUOUS or "rel" in key:
-        return NOT_DIRECT
-    if mnemonic in REWRITTEN and ("imm" in key or mnemonic in ("xchg", "movq", "movd")):
         return NOT_DIRECT
     if any(f.moffs_i >= 0 for f, _ in cands):
         return NOT_DIRECT  # the address must be absolute: encoder._accepts checks it
