@@ -280,12 +280,15 @@ def _avx512_reasons(kinds: tuple) -> list[str]:
 
 #: address modes: how the displacement of a (base, index, scale) is stored
 ABSOLUTE, BASED, BASED_DISP = 0, 1, 2  # always disp32 / mod by disp / never mod 00
-_U32 = Struct("<I").pack
 ADDRESS_MODES_LIMIT = 1 << 12
+NO_SIB = -1
+# ModRM [SIB] [disp8 | disp32] in one call: M = ModRM, S = SIB, b = disp8, i = disp32
+_M_B, _M_I, _MS, _MS_B, _MS_I = (Struct(f).pack for f in ("<Bb", "<Bi", "<BB", "<BBb",
+                                                           "<BBi"))
 
 
 class _AddressModes(dict):
-    """(base, index, scale) -> (ModRM rm bits, SIB bytes, X << 1 | B, mode), each entry
+    """(base, index, scale) -> (ModRM rm bits, SIB byte or NO_SIB, X << 1 | B, mode), each entry
     made on first use from the encoding rules; a combination the encoding forbids
     raises AsmError saying why (and is not kept)."""
 
@@ -302,25 +305,25 @@ class _AddressModes(dict):
         if base is None:
             # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
             # (mod=00 rm=101 alone would be rip-relative).
-            entry = (4, b"\x25", 0, ABSOLUTE) if index is None else \
-                (4, _BYTE[bits << 6 | index.code << 3 | 5], index.rex << 1, ABSOLUTE)
+            entry = (4, 0x25, 0, ABSOLUTE) if index is None else \
+                (4, bits << 6 | index.code << 3 | 5, index.rex << 1, ABSOLUTE)
         elif base.kind == "rip":
             if index is not None:
                 raise AsmError("rip-relative addresses cannot have an index register")
-            entry = (5, b"", 0, ABSOLUTE)
+            entry = (5, NO_SIB, 0, ABSOLUTE)
         elif base.kind != "r64":
             raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
         else:
             # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: disp8 0.
             mode = BASED_DISP if base.code == 5 else BASED
             if index is not None:
-                entry = (4, _BYTE[bits << 6 | index.code << 3 | base.code],
+                entry = (4, bits << 6 | index.code << 3 | base.code,
                          index.rex << 1 | base.rex, mode)
             elif base.code == 4:
                 # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
-                entry = (4, b"\x24", base.rex, mode)
+                entry = (4, 0x24, base.rex, mode)
             else:
-                entry = (base.code, b"", base.rex, mode)
+                entry = (base.code, NO_SIB, base.rex, mode)
         if len(self) < ADDRESS_MODES_LIMIT:
             self[key] = entry
         return entry
@@ -340,17 +343,18 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
     rm, sib, xb, mode = _ADDRESS_MODES[m.base, m.index, m.scale]
-    rm |= reg3 << 3
+    modrm = rm | reg3 << 3
     if mode == ABSOLUTE:
-        return _BYTE[rm] + sib + _U32(disp & 0xFFFFFFFF), xb
+        return (_M_I(modrm, disp) if sib < 0 else _MS_I(modrm, sib, disp)), xb
     if disp == 0 and mode == BASED:
-        return _BYTE[rm] + sib, xb
-    if n == 1:
-        if -128 <= disp <= 127:
-            return _BYTE[0x40 | rm] + sib + _BYTE[disp & 0xFF], xb
-    elif disp % n == 0 and -128 <= disp // n <= 127:
-        return _BYTE[0x40 | rm] + sib + _BYTE[disp // n & 0xFF], xb
-    return _BYTE[0x80 | rm] + sib + _U32(disp & 0xFFFFFFFF), xb
+        return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
+    if n > 1:
+        if disp % n == 0 and -128 <= disp // n <= 127:
+            disp //= n
+            return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
+    elif -128 <= disp <= 127:
+        return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
+    return (_M_I(0x80 | modrm, disp) if sib < 0 else _MS_I(0x80 | modrm, sib, disp)), xb
 
 
 def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:
