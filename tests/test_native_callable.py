@@ -20,10 +20,11 @@ import weakref
 from types import FunctionType
 
 import pytest
+from entry_kernels import add_int, kernel, lone_chunk_arena, result_is
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minijit.memory import CodeArena, CodeBlock, allocate
+from minijit.memory import CodeBlock, allocate
 from minijit.native import callable as native_callable
 from minijit.native import entry
 from minijit.native.callable import (
@@ -35,30 +36,10 @@ from minijit.native.callable import (
     install_entry,
 )
 from minijit.native.entry import Entry, Specialisation
-from minijit.x86 import Assembler, eax, qword, r11, rax, rdi, rdx, rsi
+from minijit.x86 import Assembler, r11, rdi, rdx
 
 ARGUMENTS_OFFSET = 1 << 63
 INT64_MAX = (1 << 63) - 1
-
-
-def kernel(build) -> CodeBlock:
-    a = Assembler()
-    build(a)
-    return allocate(a.assemble())
-
-
-def add_int(a: Assembler) -> None:
-    """``int32 add(int64 *result, int64 x, int64 y)``: status 8 (OverflowError) on overflow."""
-    overflow = a.label()
-    a.mov(rax, rsi)
-    a.add(rax, rdx)
-    a.jo(overflow)
-    a.mov(qword[rdi], rax)
-    a.xor(eax, eax)
-    a.ret()
-    a.bind(overflow)
-    a.mov(eax, 8)
-    a.ret()
 
 
 def add_spec() -> Specialisation:
@@ -318,13 +299,7 @@ def test_nargsf_flag_reaches_a_python_fallback_as_plain_arguments(flag):
 
 def marker(value: int) -> CodeBlock:
     """A kernel that returns ``value`` whatever its arguments are."""
-
-    def build(a: Assembler) -> None:
-        a.mov(qword[rdi], value)
-        a.xor(eax, eax)
-        a.ret()
-
-    return kernel(build)
+    return kernel(result_is(value))
 
 
 SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
@@ -409,13 +384,6 @@ def test_refcounts_of_arguments_and_results_are_unchanged():
     calls_leave_refcounts_unchanged(f, (1 << 64, big), [f, 1 << 64, big])
     calls_leave_refcounts_unchanged(f, (x, big), [f, x, big])
     calls_leave_refcounts_unchanged(f, (x,), [f, x])
-
-
-def lone_chunk_arena(monkeypatch) -> CodeArena:
-    """An arena for entry code; the test fills the rest of the chunk it gets."""
-    arena = CodeArena()
-    monkeypatch.setattr(entry, "allocate", arena.allocate)
-    return arena
 
 
 def test_an_instance_without_cycles_is_released_at_once_with_its_code(monkeypatch):

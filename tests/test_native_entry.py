@@ -19,10 +19,11 @@ import tracemalloc
 import weakref
 
 import pytest
+from entry_kernels import add_int, kernel, lone_chunk_arena, ok, result_is
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from minijit.memory import CodeArena, CodeBlock, allocate
+from minijit.memory import CodeBlock
 from minijit.native import capi, entry
 from minijit.native.entry import Entry, Specialisation, make_entry, update_entry
 from minijit.native.status import STATUS, exception_for
@@ -56,34 +57,9 @@ INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 int64s = st.integers(INT64_MIN, INT64_MAX)
 
 
-def kernel(build) -> CodeBlock:
-    """Executable memory holding what ``build(assembler)`` emits."""
-    a = Assembler()
-    build(a)
-    return allocate(a.assemble())
-
-
 def spec(arg_kinds: tuple, result_kind: str, build) -> Specialisation:
     block = kernel(build)
     return Specialisation(arg_kinds, result_kind, block.address, block)
-
-
-def ok(a: Assembler) -> None:
-    a.xor(eax, eax)
-    a.ret()
-
-
-def add_int(a: Assembler) -> None:
-    """*result = rsi + rdx, or status 8 (OverflowError) when the sum leaves int64."""
-    overflow = a.label()
-    a.mov(rax, rsi)
-    a.add(rax, rdx)
-    a.jo(overflow)
-    a.mov(qword[rdi], rax)
-    ok(a)
-    a.bind(overflow)
-    a.mov(eax, 8)
-    a.ret()
 
 
 def div_float(a: Assembler) -> None:
@@ -316,16 +292,6 @@ def test_fallback_may_be_a_builtin():
     assert biggest(1.0, 4.0) == 0.25
 
 
-def marker(value: int):
-    """A kernel whose result says which specialisation ran."""
-
-    def build(a: Assembler) -> None:
-        a.mov(qword[rdi], value)
-        ok(a)
-
-    return build
-
-
 def test_specialisation_is_chosen_by_exact_argument_types():
     kinds = [
         (),
@@ -336,7 +302,7 @@ def test_specialisation_is_chosen_by_exact_argument_types():
         ("float64", "int64"),
         ("int64", "int64", "int64"),
     ]
-    f = make_entry([spec(k, "int64", marker(i)) for i, k in enumerate(kinds)], Recorder(), "f")
+    f = make_entry([spec(k, "int64", result_is(i)) for i, k in enumerate(kinds)], Recorder(), "f")
     assert [f(), f(1), f(1.0), f(True), f(1, 1.0), f(1.0, 1), f(1, 2, 3)] == list(range(7))
     assert f(1, 1) == "fallback"
 
@@ -380,7 +346,7 @@ kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3
 )
 def test_dispatch_picks_the_specialisation_of_the_exact_types_or_falls_back(specs, calls):
     f = make_entry(
-        [spec(kinds, "int64", marker(i)) for i, kinds in enumerate(specs)],
+        [spec(kinds, "int64", result_is(i)) for i, kinds in enumerate(specs)],
         lambda *args: "fallback",
         "f",
     )
@@ -534,13 +500,6 @@ class Keep:
 
     def __init__(self, block: CodeBlock) -> None:
         self.block = block
-
-
-def lone_chunk_arena(monkeypatch) -> CodeArena:
-    """An arena for entry code; the test fills the rest of the chunk it gets."""
-    arena = CodeArena()
-    monkeypatch.setattr(entry, "allocate", arena.allocate)
-    return arena
 
 
 def test_collecting_the_function_releases_code_and_kernels(monkeypatch):
