@@ -67,8 +67,29 @@ class _Names:
         return label
 
 
+#: the common address, ``base [+ index[*scale]] [+|- number]``, in one match
+_SIMPLE_ADDRESS = re.compile(r"\s*([A-Za-z]\w*)\s*(?:\+\s*([A-Za-z]\w*)\s*(?:\*\s*([1248])\s*)?)?"
+                             r"(?:([+-])\s*(0[xX][0-9a-fA-F]+|[1-9][0-9]*|0)\s*)?\Z")
+
+
 def _address(text: str, names: _Names | None) -> tuple[Address, bool]:
-    """Parse the inside of brackets; the flag says whether a label was used."""
+    """Parse the inside of brackets; the flag says whether a label was used.
+
+    The common shape is one regular expression match and dict lookups; anything
+    else (labels, a scaled index first, no base, errors) is read term by term."""
+    match = _SIMPLE_ADDRESS.match(text)
+    if match is not None:
+        base = REGISTERS.get(match[1].lower())
+        index = REGISTERS.get(match[2].lower()) if match[2] else None
+        if base is not None and (index is not None or match[2] is None):
+            disp = int(match[5], 0) if match[5] else 0
+            return Address(base, index, int(match[3]) if match[3] else 1,
+                           -disp if match[4] == "-" else disp, None), False
+    return _terms(text, names)
+
+
+def _terms(text: str, names: _Names | None) -> tuple[Address, bool]:
+    """``_address`` term by term."""
     base = index = label = None
     scale, disp = 1, 0
     body = text.strip()
