@@ -414,3 +414,14 @@ def test_random_bytes_agree_with_capstone(seed):
         assert capstone_agrees(ins.mnemonic.split()[-1], mnemonic.split()[-1]), (
             ins.bytes.hex(), str(ins), mnemonic)
         assert same_registers(ins, operands), (ins.bytes.hex(), str(ins), operands)
+
+
+def test_66_is_mandatory_for_movupd_even_beside_rex_w():
+    """66 REX.W 0F 10: REX.W does not cancel a mandatory 66 (it did: movups came out).
+    GNU as never writes the redundant W, so the bytes are compared with capstone's reading."""
+    [ins] = disassemble(bytes.fromhex("664c0f10d7"))
+    assert str(ins) == "movupd xmm10, xmm7"
+    capstone = pytest.importorskip("capstone")
+    [theirs] = capstone.Cs(capstone.CS_ARCH_X86, capstone.CS_MODE_64).disasm(
+        bytes.fromhex("664c0f10d7"), 0)
+    assert (theirs.mnemonic, theirs.op_str) == ("movupd", "xmm10, xmm7")
