@@ -21,12 +21,13 @@ of ``repeat`` runs over the whole corpus:
 from __future__ import annotations
 
 import argparse
-import gc
 import statistics
 import subprocess
 import sys
 import time
 from collections.abc import Callable
+
+from throughput import median_rate, print_rows
 
 from minijit.x86 import assemble, syntax
 from minijit.x86.assembler import METHODS, PREFIXES, Assembler, clear_caches
@@ -34,19 +35,6 @@ from minijit.x86.corpus import corpus
 from minijit.x86.syntax import parse_operand
 
 TARGETS = {"builder": 1_000_000, "text": 300_000}
-
-
-def _median_rate(work: Callable[[], None], count: int, repeat: int,
-                 before: Callable[[], None] | None = None) -> float:
-    times = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        gc.collect()  # so that no run pays for another's garbage
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return count / statistics.median(times)
 
 
 def _clear_all() -> None:
@@ -106,7 +94,7 @@ def _keystone(lines: list[str], repeat: int) -> dict:
             continue
         accepted.append(line)
     source = "\n".join(accepted)
-    rate = _median_rate(lambda: ks.asm(source), len(accepted), repeat)
+    rate = median_rate(lambda: ks.asm(source), len(accepted), repeat)
     return {"tool": "keystone-engine (text)", "lines": len(accepted), "per second": rate,
             "note": f"{len(lines) - len(accepted)} corpus lines it rejects are left out"}
 
@@ -127,19 +115,19 @@ def run(repeat: int = 5) -> list[dict]:
     build = _builder_work(lines)
     rows = [
         {"tool": "minijit builder, cold caches", "lines": len(lines),
-         "per second": _median_rate(build, len(lines), repeat, _clear_all),
+         "per second": median_rate(build, len(lines), repeat, _clear_all),
          "target": TARGETS["builder"]},
         {"tool": "minijit builder, first use in a fresh process", "lines": len(lines),
          "per second": statistics.median(_first_use_fresh() for _ in range(repeat)),
          "target": TARGETS["builder"]},
         {"tool": "minijit builder, warm caches", "lines": len(lines),
-         "per second": _median_rate(build, len(lines), repeat, build),
+         "per second": median_rate(build, len(lines), repeat, build),
          "target": TARGETS["builder"]},
         {"tool": "minijit text, cold caches", "lines": len(lines),
-         "per second": _median_rate(lambda: assemble(source), len(lines), repeat, _clear_all),
+         "per second": median_rate(lambda: assemble(source), len(lines), repeat, _clear_all),
          "target": TARGETS["text"]},
         {"tool": "minijit text, warm caches", "lines": len(lines),
-         "per second": _median_rate(lambda: assemble(source), len(lines), repeat),
+         "per second": median_rate(lambda: assemble(source), len(lines), repeat),
          "target": TARGETS["text"]},
     ]
     peer = _keystone(lines, repeat)
@@ -159,18 +147,7 @@ def main() -> None:
     if args.first_use:
         print(_first_use(corpus(avx512=True)))
         return
-    for row in run(args.repeat):
-        parts = [row["tool"]]
-        if "per second" in row:
-            parts.append(f"{row['per second']:,.0f}/s over {row['lines']:,} lines")
-        if "vs keystone" in row:
-            parts.append(f"{row['vs keystone']:.2f}x keystone")
-        if "target" in row:
-            met = "meets" if row["per second"] >= row["target"] else "below"
-            parts.append(f"{met} target {row['target']:,}/s")
-        if "note" in row:
-            parts.append(row["note"])
-        print(" | ".join(parts))
+    print_rows(run(args.repeat))
 
 
 if __name__ == "__main__":

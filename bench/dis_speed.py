@@ -16,10 +16,8 @@ instructions); each number is the median of ``repeat`` runs decoding all of it:
 from __future__ import annotations
 
 import argparse
-import gc
-import statistics
-import time
-from collections.abc import Callable
+
+from throughput import median_rate, print_rows
 
 from minijit.x86 import assemble, disassemble
 from minijit.x86.corpus import corpus
@@ -30,17 +28,6 @@ TARGET = 200_000
 def corpus_code() -> bytes:
     """The whole corpus as one piece of machine code."""
     return b"".join(assemble(line) for line in corpus(avx512=True))
-
-
-def _median_rate(work: Callable[[], object], count: int, repeat: int) -> float:
-    work()   # warm up: opcode maps built, caches filled
-    times = []
-    for _ in range(repeat):
-        gc.collect()   # each run starts without the previous runs' garbage
-        start = time.perf_counter()
-        work()
-        times.append(time.perf_counter() - start)
-    return count / statistics.median(times)
 
 
 def _capstone(code: bytes, repeat: int) -> list[dict]:
@@ -54,12 +41,13 @@ def _capstone(code: bytes, repeat: int) -> list[dict]:
     count = sum(1 for _ in md.disasm_lite(code, 0))
     return [
         {"tool": f"capstone {capstone.__version__} disasm (objects)", "instructions": count,
-         "per second": _median_rate(
+         "per second": median_rate(
              lambda: [f"{i.mnemonic} {i.op_str}" for i in md.disasm(code, 0)], count,
-             repeat)},
+             repeat, warm_up=True)},
         {"tool": f"capstone {capstone.__version__} disasm_lite (tuples)",
          "instructions": count,
-         "per second": _median_rate(lambda: list(md.disasm_lite(code, 0)), count, repeat)},
+         "per second": median_rate(lambda: list(md.disasm_lite(code, 0)), count, repeat,
+                                   warm_up=True)},
     ]
 
 
@@ -69,11 +57,11 @@ def run(repeat: int = 5) -> list[dict]:
     count = len(disassemble(code))
     rows = [
         {"tool": "minijit disassemble", "instructions": count,
-         "per second": _median_rate(lambda: disassemble(code), count, repeat),
+         "per second": median_rate(lambda: disassemble(code), count, repeat, warm_up=True),
          "target": TARGET},
         {"tool": "minijit disassemble + str()", "instructions": count,
-         "per second": _median_rate(lambda: [str(i) for i in disassemble(code)], count,
-                                    repeat),
+         "per second": median_rate(lambda: [str(i) for i in disassemble(code)], count,
+                                   repeat, warm_up=True),
          "target": TARGET},
     ]
     peers = _capstone(code, repeat)
@@ -88,19 +76,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--repeat", type=int, default=5, help="runs per measurement (median)")
     args = parser.parse_args()
-    for row in run(args.repeat):
-        parts = [row["tool"]]
-        if "per second" in row:
-            parts.append(f"{row['per second']:,.0f}/s over {row['instructions']:,} "
-                         "instructions")
-        if "vs capstone disasm" in row:
-            parts.append(f"{row['vs capstone disasm']:.2f}x capstone disasm")
-        if "target" in row:
-            met = "meets" if row["per second"] >= row["target"] else "below"
-            parts.append(f"{met} target {row['target']:,}/s")
-        if "note" in row:
-            parts.append(row["note"])
-        print(" | ".join(parts))
+    print_rows(run(args.repeat))
 
 
 if __name__ == "__main__":
