@@ -12,6 +12,8 @@ import argparse
 import importlib
 import sys
 
+from minijit.cli import command
+
 #: subcommand name -> module implementing it
 SUBCOMMANDS: dict[str, str] = {
     "asm": "minijit.cli.asm",
@@ -41,6 +43,7 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
     args = parser.parse_args(argv)

@@ -11,6 +11,8 @@ from __future__ import annotations
 import argparse
 import sys
 
+from minijit.cli import command
+
 INT64_MIN = -(1 << 63)
 INT64_MAX = (1 << 63) - 1
 DEFAULT_MULTIPLIER = 2
@@ -72,6 +74,7 @@ def _check(label: str, got: int, want: int) -> bool:
     return ok
 
 
+@command
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     n = args.n
