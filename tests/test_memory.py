@@ -204,7 +204,7 @@ def test_refused_mapping_raises_oserror_with_errno_text(monkeypatch):
 
 
 def test_other_architectures_get_a_clear_error(monkeypatch):
-    monkeypatch.setattr(platform, "machine", lambda: "aarch64")
+    monkeypatch.setattr(memory, "MACHINE", "aarch64")
     with pytest.raises(PlatformError, match="x86-64.*aarch64"):
         allocate(RET_42)
     with pytest.raises(PlatformError, match="aarch64"):

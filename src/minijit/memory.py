@@ -28,7 +28,6 @@ from __future__ import annotations
 import ctypes
 import mmap
 import os
-import platform
 import threading
 import weakref
 
@@ -59,12 +58,15 @@ class PlatformError(RuntimeError):
     """This machine cannot run the code minijit emits."""
 
 
+#: What this machine is, as ``uname -m`` says (``platform.machine()`` costs an import).
+MACHINE: str = os.uname().machine
+
+
 def check_platform() -> None:
     """Raise PlatformError unless this process can run x86-64 code from mmap."""
-    machine = platform.machine()
-    if machine.lower() not in _X86_64_NAMES:
+    if MACHINE.lower() not in _X86_64_NAMES:
         raise PlatformError(
-            f"minijit emits x86-64 machine code, but this machine is {machine or 'unknown'}; "
+            f"minijit emits x86-64 machine code, but this machine is {MACHINE or 'unknown'}; "
             "assembling and disassembling work here, running code does not"
         )
     if os.name != "posix":
