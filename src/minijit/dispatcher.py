@@ -34,8 +34,6 @@ import threading
 from minijit.compiler.arrays import (
     ARRAY, BUFFER, DTYPE_BY_FORMAT, DTYPES, NDARRAY, array_parts, array_type, is_array,
 )
-from minijit.compiler.errors import CompileError
-from minijit.compiler.frontend import ANNOTATION_TYPES, CallTarget
 from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
 from minijit.compiler.ir import TYPE_NAMES as IR_TYPE_NAMES
 from minijit.memory import allocate
@@ -163,6 +161,8 @@ class Dispatcher:
         notes = getattr(self.py_func, "__annotations__", {})
         if not params or not all(p in notes for p in params):
             return None
+        from minijit.compiler.frontend import ANNOTATION_TYPES
+
         types = []
         for p in params:
             note = notes[p]
@@ -178,6 +178,8 @@ class Dispatcher:
     def _return_hint(self) -> int | None:
         """The return type a ``-> int`` annotation declares (recursive calls need it when
         they come before any other return), or None."""
+        from minijit.compiler.frontend import ANNOTATION_TYPES
+
         note = getattr(self.py_func, "__annotations__", {}).get("return")
         name = note if isinstance(note, str) else getattr(note, "__name__", None)
         return ANNOTATION_TYPES.get(name) if note is not None else None
@@ -228,7 +230,11 @@ class Dispatcher:
                            k.block.address, k.block)
             for k in self._kernels.values() if k.entry_kinds])
 
-    def _target(self, types: tuple[int, ...], node) -> CallTarget:
+    def _target(self, types: tuple[int, ...], node):
+        """The ``CallTarget`` for a compiled call to this function with ``types``."""
+        from minijit.compiler.errors import CompileError
+        from minijit.compiler.frontend import CallTarget
+
         name = self.py_func.__name__
         if types in self._pending:
             pending, cell = self._pending[types]
@@ -412,7 +418,7 @@ def _int_overflow(value: int) -> OverflowError:
     return OverflowError(f"int argument {value} does not fit in a signed 64-bit integer")
 
 
-def _resolve(obj: object, types: tuple[int, ...], node) -> CallTarget | None:
+def _resolve(obj: object, types: tuple[int, ...], node):
     return obj._target(types, node) if isinstance(obj, Dispatcher) else None
 
 

@@ -13,11 +13,18 @@ The pipeline, one module per phase::
                    libm.py finds the C math functions
     driver.py      the pipeline end to end; listing.py prints code by source line
 
-``errors.CompileError`` is what users see for anything outside the subset.
+``errors.CompileError`` is what users see for anything outside the subset.  It is
+imported on first use: a submodule such as ``arrays`` does not load ``ast``.
 """
 
 from __future__ import annotations
 
-from minijit.compiler.errors import CompileError
-
 __all__ = ["CompileError"]
+
+
+def __getattr__(name: str) -> object:
+    if name != "CompileError":
+        raise AttributeError(f"module 'minijit.compiler' has no attribute {name!r}")
+    from minijit.compiler.errors import CompileError
+
+    return CompileError

@@ -80,7 +80,6 @@ from __future__ import annotations
 
 import ctypes
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
 from itertools import groupby
 from types import BuiltinFunctionType, FunctionType, ModuleType
 
@@ -185,18 +184,52 @@ _STATUS_TABLE, _STATUS_MESSAGES = _status_table()
 _UNKNOWN_STATUS = ctypes.create_string_buffer(b"compiled code returned unknown status %d")
 
 
-@dataclass(frozen=True)
-class ArrayArg:
+class _Record:
+    """An immutable record (what a frozen dataclass makes, without importing
+    ``dataclasses``): the fields in ``_compared`` make equality, hash and repr."""
+
+    __slots__ = ()
+    _compared: tuple[str, ...] = ()
+
+    def _set(self, **fields: object) -> None:
+        for name, value in fields.items():
+            object.__setattr__(self, name, value)
+
+    def _key(self) -> tuple:
+        return tuple(getattr(self, name) for name in self._compared)
+
+    def __eq__(self, other: object) -> bool:
+        if other.__class__ is not self.__class__:
+            return NotImplemented
+        return self._key() == other._key()
+
+    def __hash__(self) -> int:
+        return hash(self._key())
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in self._compared)
+        return f"{type(self).__qualname__}({fields})"
+
+    def __setattr__(self, name: str, value: object) -> None:
+        raise AttributeError(f"cannot assign to field {name!r}")
+
+    def __delattr__(self, name: str) -> None:
+        raise AttributeError(f"cannot delete field {name!r}")
+
+
+class ArrayArg(_Record):
     """An array argument kind: an object of exactly ``pytype`` whose buffer has the
     one-character ``format``, ``itemsize``, ``ndim`` (1 or 2), the readonly flag, and
     C-contiguous memory.  The kernel gets the address of a four-word descriptor (data,
     item count, length of axis 0, of axis 1), valid until the kernel returns."""
 
-    pytype: type
-    format: str
-    itemsize: int
-    ndim: int
-    readonly: bool
+    __slots__ = ("format", "itemsize", "ndim", "pytype", "readonly")
+    _compared = ("pytype", "format", "itemsize", "ndim", "readonly")
+
+    def __init__(self, pytype: type, format: str, itemsize: int, ndim: int,  # noqa: A002
+                 readonly: bool) -> None:
+        self._set(pytype=pytype, format=format, itemsize=itemsize, ndim=ndim,
+                  readonly=readonly)
 
     def __str__(self) -> str:
         shape = ", ".join([":"] * self.ndim)
@@ -204,23 +237,23 @@ class ArrayArg:
         return f"{ro}{self.pytype.__name__}({self.format})[{shape}]"
 
 
-@dataclass(frozen=True)
-class Specialisation:
+class Specialisation(_Record):
     """One compiled signature: argument kinds, result kind, and the kernel's address.
 
     An argument kind is a name from ``ARG_KINDS`` or an ``ArrayArg``.
 
     ``keepalive`` is anything that must live while the entry may call
-    ``kernel_address`` (typically the kernel's ``CodeBlock``); the entry holds it.
+    ``kernel_address`` (typically the kernel's ``CodeBlock``); the entry holds it.  It
+    takes no part in equality, hash or repr.
     """
 
-    arg_kinds: tuple[str, ...]
-    result_kind: str
-    kernel_address: int
-    keepalive: object = field(default=None, compare=False, repr=False)
+    __slots__ = ("arg_kinds", "keepalive", "kernel_address", "result_kind")
+    _compared = ("arg_kinds", "result_kind", "kernel_address")
 
-    def __post_init__(self) -> None:
-        object.__setattr__(self, "arg_kinds", tuple(self.arg_kinds))
+    def __init__(self, arg_kinds: Sequence, result_kind: str, kernel_address: int,
+                 keepalive: object = None) -> None:
+        self._set(arg_kinds=tuple(arg_kinds), result_kind=result_kind,
+                  kernel_address=kernel_address, keepalive=keepalive)
         for kind in self.arg_kinds:
             if not isinstance(kind, ArrayArg) and kind not in ARG_KINDS:
                 raise ValueError(
@@ -596,14 +629,17 @@ BOX: dict[str, Callable[[_Writer, int], None]] = {
 }
 
 
-@dataclass
 class _Version:
     """One generation of an entry's code and everything that code points at."""
 
-    block: CodeBlock
-    specialisations: tuple[Specialisation, ...]
-    messages: list[ctypes.Array]
-    names: dict[int, str]  # address -> what it is, for listings
+    __slots__ = ("block", "messages", "names", "specialisations")
+
+    def __init__(self, block: CodeBlock, specialisations: tuple[Specialisation, ...],
+                 messages: list[ctypes.Array], names: dict[int, str]) -> None:
+        self.block = block
+        self.specialisations = specialisations
+        self.messages = messages
+        self.names = names  # address -> what it is, for listings
 
 
 class Entry(ModuleType):
