@@ -1,6 +1,7 @@
 """What ``from minijit import jit`` loads: not the compiler (it is imported when a function
-first compiles), nor ``ast``, ``dataclasses``, ``typing`` or the C-signature parser.  Each check runs in a fresh
-interpreter, since this test process has long imported everything."""
+first compiles), nor ``ast``, ``dataclasses``, ``typing``, ``sysconfig`` or the C-signature
+parser.  Each check runs in a fresh interpreter, since this test process has long
+imported everything."""
 
 from __future__ import annotations
 
@@ -11,7 +12,8 @@ import sys
 import pytest
 
 #: modules that decorating a function must not import
-NOT_AT_IMPORT = ["ast", "dataclasses", "inspect", "typing", "minijit.compiler.errors", "minijit.compiler.frontend",
+NOT_AT_IMPORT = ["ast", "dataclasses", "inspect", "sysconfig", "typing",
+                 "minijit.compiler.errors", "minijit.compiler.frontend",
                  "minijit.compiler.driver", "minijit.native.function",
                  "minijit.native.signature"]
 

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import ctypes
 import sys
-import sysconfig
 from types import BuiltinFunctionType
 
 __all__ = [
@@ -57,8 +56,8 @@ OB_REFCNT: int = OB_TYPE - 8
 #: offset of ``ob_fval`` in ``PyFloatObject``: one double after the header
 FLOAT_VALUE: int = float.__basicsize__ - 8
 
-_FREE_THREADED = bool(sysconfig.get_config_var("Py_GIL_DISABLED"))
-INLINE_INCREF: bool = sys.version_info < (3, 12) and not _FREE_THREADED
+#: (free-threaded builds, whose reference counts are not one word, begin with 3.13)
+INLINE_INCREF: bool = sys.version_info < (3, 12)
 
 
 def _check_layout() -> None:
