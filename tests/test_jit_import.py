@@ -1,5 +1,5 @@
 """What ``from minijit import jit`` loads: not the compiler (it is imported when a function
-first compiles), nor ``ast``, ``dataclasses``, ``typing``, ``sysconfig`` or the C-signature
+first compiles; the dispatcher names types through ``typecodes``), nor ``ast``, ``dataclasses``, ``typing``, ``sysconfig`` or the C-signature
 parser.  Each check runs in a fresh interpreter, since this test process has long
 imported everything."""
 
@@ -12,8 +12,8 @@ import sys
 import pytest
 
 #: modules that decorating a function must not import
-NOT_AT_IMPORT = ["ast", "dataclasses", "inspect", "sysconfig", "typing",
-                 "minijit.compiler.errors", "minijit.compiler.frontend",
+NOT_AT_IMPORT = ["ast", "dataclasses", "enum", "inspect", "sysconfig", "typing",
+                 "minijit.compiler.errors", "minijit.compiler.ir", "minijit.compiler.frontend",
                  "minijit.compiler.driver", "minijit.native.function",
                  "minijit.native.signature"]
 
@@ -22,8 +22,9 @@ def loaded(code: str, tmp_path) -> list[str]:
     """Which of NOT_AT_IMPORT are in sys.modules after ``code`` runs in a new interpreter
     (from a file, so that the compiler can read its source)."""
     program = tmp_path / "program.py"
-    program.write_text(f"{code}\nimport json, sys\n"
-                       f"print(json.dumps([m for m in {NOT_AT_IMPORT!r} if m in sys.modules]))")
+    program.write_text(f"{code}\nimport sys\n"  # json only after the look: it imports enum
+                       f"found = [m for m in {NOT_AT_IMPORT!r} if m in sys.modules]\n"
+                       "import json\nprint(json.dumps(found))")
     out = subprocess.run([sys.executable, str(program)], capture_output=True, text=True,
                          check=True)
     return json.loads(out.stdout)
@@ -38,7 +39,8 @@ def test_import_and_decorate_load_no_compiler(tmp_path):
 
 def test_first_call_compiles_and_loads_the_compiler(tmp_path):
     modules = loaded(DECORATED + "assert f(2, 3) == 5", tmp_path)
-    assert {"ast", "minijit.compiler.frontend", "minijit.compiler.driver"} <= set(modules)
+    assert {"ast", "minijit.compiler.ir", "minijit.compiler.frontend",
+            "minijit.compiler.driver"} <= set(modules)
 
 
 def test_package_names_are_there_on_first_use():

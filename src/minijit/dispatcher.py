@@ -34,8 +34,8 @@ import threading
 from minijit.compiler.arrays import (
     ARRAY, BUFFER, DTYPE_BY_FORMAT, DTYPES, NDARRAY, array_parts, array_type, is_array,
 )
-from minijit.compiler.ir import BOOL, FLOAT, INT, VOID
-from minijit.compiler.ir import TYPE_NAMES as IR_TYPE_NAMES
+from minijit.compiler.typecodes import BOOL, FLOAT, INT, VOID
+from minijit.compiler.typecodes import TYPE_NAMES as IR_TYPE_NAMES
 from minijit.memory import allocate
 from minijit.native.buffer import Export
 from minijit.native.callable import callable_class, install_entry

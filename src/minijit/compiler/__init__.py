@@ -3,7 +3,8 @@
 The pipeline, one module per phase::
 
     source.py      linecache + ast: the function's def and where it came from
-    frontend.py    tree -> typed SSA IR (ir.py), one function per argument-type signature;
+    frontend.py    tree -> typed SSA IR (ir.py, its types in typecodes.py), one function per
+                   argument-type signature;
                    intrinsics.py compiles the builtins and math functions
     passes/        fold, copyprop, dce, checks, licm (listed once in passes/__init__.py),
                    verify.py checks the IR between them

@@ -19,7 +19,7 @@ exported for the whole call, so none of them changes while the kernel runs.
 
 from __future__ import annotations
 
-from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES
+from minijit.compiler.typecodes import BOOL, FLOAT, INT, TYPE_NAMES
 
 __all__ = [
     "ARRAY_BASE", "DTYPES", "KINDS", "DTYPE_BY_FORMAT", "DESC_DATA", "DESC_SIZE",

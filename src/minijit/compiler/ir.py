@@ -31,14 +31,14 @@ from __future__ import annotations
 import struct
 from enum import IntEnum
 
+from minijit.compiler.typecodes import BOOL, FLOAT, INT, TYPE_NAMES, VOID
+
 __all__ = [
     "VOID", "INT", "FLOAT", "BOOL", "TYPE_NAMES", "Op", "OPS", "Ins", "Block", "Function",
     "format_function", "substitute", "remove_refs", "BR_FUSABLE",
 ]
 
-# -- types ---------------------------------------------------------------------------------
-VOID, INT, FLOAT, BOOL = 0, 1, 2, 3
-TYPE_NAMES = {VOID: "None", INT: "int", FLOAT: "float", BOOL: "bool"}
+# types: VOID, INT, FLOAT, BOOL and TYPE_NAMES come from minijit.compiler.typecodes
 
 # status codes (see minijit.native.status), named where the op table uses them
 ZERO_DIV, INT_ZERO_DIV, INT_ZERO_MOD, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV = 1, 2, 3, 4, 5
