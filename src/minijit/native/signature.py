@@ -14,6 +14,7 @@ wrong calling convention and a crash.
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 from dataclasses import dataclass
 
@@ -105,9 +106,19 @@ def _tokens(text: str) -> list[str]:
 
 
 def parse_signature(text: str) -> Signature:
-    """Parse ``"restype(argtype, ...)"``; raise ValueError naming the bad token."""
+    """Parse ``"restype(argtype, ...)"``; raise ValueError naming the bad token.
+
+    Results are cached by text: a program makes many functions of few signatures,
+    and parsing each anew would litter the heap with small objects that outlive
+    the functions (pinning allocator arenas after the functions are gone).
+    """
     if not isinstance(text, str):
         raise TypeError(f"signature must be a string like 'int64(int64)', not {type(text).__name__}")
+    return _parse(text)
+
+
+@functools.lru_cache(maxsize=256)
+def _parse(text: str) -> Signature:
     tokens = _tokens(text)
     pos = 0
 
