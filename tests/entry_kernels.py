@@ -6,9 +6,16 @@ result pointer in rdi, int arguments from rsi on, floats in xmm0-7.
 
 from __future__ import annotations
 
+from hypothesis import strategies as st
+
 from minijit.memory import CodeArena, CodeBlock, allocate
 from minijit.native import entry
 from minijit.x86 import Assembler, eax, qword, rax, rdi, rdx, rsi
+
+#: an argument of each kind the entries dispatch on, and one they never take
+SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
+#: argument kinds of a specialisation, for hypothesis
+kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3).map(tuple)
 
 
 def kernel(build) -> CodeBlock:

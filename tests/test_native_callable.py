@@ -20,7 +20,7 @@ import weakref
 from types import FunctionType
 
 import pytest
-from entry_kernels import add_int, kernel, lone_chunk_arena, result_is
+from entry_kernels import SAMPLES, add_int, kernel, kind_tuples, lone_chunk_arena, result_is
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -300,10 +300,6 @@ def test_nargsf_flag_reaches_a_python_fallback_as_plain_arguments(flag):
 def marker(value: int) -> CodeBlock:
     """A kernel that returns ``value`` whatever its arguments are."""
     return kernel(result_is(value))
-
-
-SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
-kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3).map(tuple)
 
 
 @settings(max_examples=60, deadline=None)

@@ -19,7 +19,7 @@ import tracemalloc
 import weakref
 
 import pytest
-from entry_kernels import add_int, kernel, lone_chunk_arena, ok, result_is
+from entry_kernels import SAMPLES, add_int, kernel, kind_tuples, lone_chunk_arena, ok, result_is
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -333,10 +333,6 @@ def test_threads_share_an_entry():
     for thread in threads:
         thread.join()
     assert failures == []
-
-
-SAMPLES = {"int64": 7, "float64": 0.5, "bool": False, "str": "x"}
-kind_tuples = st.lists(st.sampled_from(["int64", "float64", "bool"]), max_size=3).map(tuple)
 
 
 @settings(max_examples=60, deadline=None)
