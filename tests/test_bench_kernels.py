@@ -16,17 +16,11 @@ from __future__ import annotations
 
 import math
 import shutil
-import sys
-from pathlib import Path
-
-import pytest
-
-BENCH_DIR = Path(__file__).resolve().parents[1] / "bench"
-sys.path.insert(0, str(BENCH_DIR))
 
 import cbuild
 import kernels
 import measure
+import pytest
 import report
 import run
 import suite

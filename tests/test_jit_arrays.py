@@ -10,6 +10,7 @@ import sys
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from kernels import sieve  # bench/kernels.py, importable through conftest
 
 from minijit import CompileError, jit
 
@@ -238,18 +239,6 @@ def test_row_of_a_matrix_is_a_compile_error():
 
 
 # --- kernels and calls ----------------------------------------------------------------------
-
-
-def sieve(flags, n):
-    count = 0
-    for i in range(2, n):
-        if flags[i] != 0:
-            count += 1
-            j = i * i
-            while j < n:
-                flags[j] = 0
-                j += i
-    return count
 
 
 def test_sieve_crosses_out_in_place():

@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import importlib.util
-import sys
 from pathlib import Path
 
 BENCH = Path(__file__).resolve().parent.parent / "bench" / "asm_speed.py"
-sys.path.insert(0, str(BENCH.parent))  # its helper module, bench/throughput.py
 
 
 def test_asm_speed_runs_over_the_whole_corpus():
