@@ -77,9 +77,32 @@ def test_fib_30():
     assert fib(30) == 832040
 
 
-def test_small_recursion_inlined_into_itself_twice():
+@jit
+def tribonacci_sum(n):
+    if n < 3:
+        return n
+    a = tribonacci(n - 1) + tribonacci(n - 2) + tribonacci(n - 3)
+    b = tribonacci_sum(n - 1) + tribonacci_sum(n - 2)
+    if a > b:
+        return a - b
+    return b - a + tribonacci_sum(n - 3) + n * n * n - (n // 2) * (n % 7) + (a ^ b) + (a & 3)
+
+
+@jit
+def tribonacci(n):
+    return n * 2
+
+
+def test_small_recursion_inlined_into_itself_three_times():
     fib(5)
-    assert fib.ir().count("call fib") == 8  # three levels per machine call
+    assert fib.ir().count("call fib") == 16  # four levels per machine call
+
+
+def test_larger_recursion_inlines_itself_within_a_node_budget():
+    # 3 self calls and about 100 nodes: one more level would make 13 copies, over 512
+    for n in (0, 4, 9):
+        assert_same(tribonacci_sum, n)
+    assert tribonacci_sum.ir().count("call tribonacci_sum") == 3 * 3
 
 
 def test_fib_matches_cpython():

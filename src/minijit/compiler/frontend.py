@@ -83,20 +83,21 @@ class _Undefined(Exception):
     pass
 
 
-def _facts(fdef: ast.FunctionDef) -> tuple[frozenset[str], int, bool]:
-    """(names it assigns, its size in nodes, whether it calls itself by name), walked
-    once per tree (the trees are cached per file, so these are too)."""
+def _facts(fdef: ast.FunctionDef) -> tuple[frozenset[str], int, int]:
+    """(names it assigns, its size in nodes, how many times it calls itself by name),
+    walked once per tree (the trees are cached per file, so these are too)."""
     facts = getattr(fdef, "_minijit_facts", None)
     if facts is None:
-        names, count, recursive = set(), 0, False
+        names, count, self_calls = set(), 0, 0
         for node in ast.walk(fdef):
             count += 1
             if isinstance(node, ast.Name) and isinstance(node.ctx, ast.Store):
                 names.add(node.id)
             elif (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
                   and node.func.id == fdef.name):
-                recursive = True
-        facts = fdef._minijit_facts = (frozenset(names), count, recursive)
+                self_calls += 1
+        count -= sum(1 for d in fdef.decorator_list for _ in ast.walk(d))  # not compiled
+        facts = fdef._minijit_facts = (frozenset(names), count, self_calls)
     return facts
 
 
@@ -753,8 +754,8 @@ class FrontEnd:
         Evaluation order, results and errors are those of the call."""
         source_of = getattr(self.resolve, "inline_source", None)
         py_func = source_of(target) if source_of is not None else None
-        # a recursive function is inlined into itself once: each call then does the work
-        # of two or three levels (fib makes a third of the machine calls)
+        # a recursive function is inlined into itself: each machine call then does the
+        # work of several levels (fib(n) makes a fifteenth of the calls it would)
         unrolled = (py_func is self.pyfunc and all(p is py_func for p in self.inline_stack)
                     and len(self.inline_stack) < _self_inline_depth(self.fdef))
         if py_func is None or not unrolled and (
@@ -796,10 +797,9 @@ MAX_INT_PARAMS, MAX_FLOAT_PARAMS = 5, 8
 #: inline a callee of at most this many syntax nodes, nested at most this deep
 MAX_INLINE_NODES = 160
 MAX_INLINE_DEPTH = 3
-#: levels of itself a recursive function inlines
-SELF_INLINE_DEPTH = 1
-#: a recursive function this small inlines itself two levels deep
-SMALL_RECURSIVE_NODES = 64
+#: a recursive function inlines one level of itself, and more (up to SELF_INLINE_DEPTH)
+#: while the unrolled body stays within SELF_INLINE_NODES syntax nodes
+SELF_INLINE_NODES, SELF_INLINE_DEPTH = 512, 3
 
 
 class _Returns:
@@ -818,13 +818,24 @@ def _namespace(pyfunc) -> dict:
 
 
 def _self_inline_depth(fdef: ast.FunctionDef) -> int:
-    return SELF_INLINE_DEPTH + (_facts(fdef)[1] <= SMALL_RECURSIVE_NODES)
+    """Levels of itself a recursive function inlines: unrolling d levels copies its body
+    1 + c + c**2 + ... + c**d times for c self calls, and that must fit the budget."""
+    _, count, self_calls = _facts(fdef)
+    self_calls = max(self_calls, 1)  # it may call itself by another name
+    depth, copies, level = 1, 1 + self_calls, self_calls
+    while depth < SELF_INLINE_DEPTH:
+        level *= self_calls
+        copies += level
+        if count * copies > SELF_INLINE_NODES:
+            break
+        depth += 1
+    return depth
 
 
 def _inlinable(fdef: ast.FunctionDef, recursive_ok: bool) -> bool:
     """Small, and (unless ``recursive_ok``) not calling itself by name."""
-    _, count, recursive = _facts(fdef)
-    return count <= MAX_INLINE_NODES and (recursive_ok or not recursive)
+    _, count, self_calls = _facts(fdef)
+    return count <= MAX_INLINE_NODES and (recursive_ok or not self_calls)
 
 
 class _TypeConflict(Exception):
