@@ -1,9 +1,13 @@
 """Measurements that need a fresh interpreter; prints one JSON object.
 
-    python bench/fresh.py first-call PEER KERNEL
+    python bench/fresh.py first-call PEER KERNEL [loaded]
         seconds from handing the kernel to PEER's decorator (minijit's jit,
         Numba's njit) to the end of its first call at the small size, which is
         dominated by compiling; "ok" says whether the result matched CPython.
+        With "loaded", PEER first compiles and calls a one-line function, so
+        that its compiler is loaded and initialised: what is left is the cost
+        of compiling this kernel, as every jitted function after a program's
+        first one pays it.
     python bench/fresh.py memory
         resident memory added by 10,000 compiled functions.
 
@@ -27,8 +31,14 @@ import suite
 FUNCTIONS = 10_000
 
 
-def first_call(peer: str, name: str) -> dict:
+def _add_one(x):
+    return x + 1
+
+
+def first_call(peer: str, name: str, loaded: str = "") -> dict:
     decorator = suite.DECORATORS[peer]()
+    if loaded and decorator(_add_one)(1) != 2:
+        return {"error": f"{peer} got 1 + 1 wrong"}
     kernel = suite.BY_NAME[name]
     args = kernel.make_args(kernel.small_size)
     expected = suite.cpython(name)(*kernel.make_args(kernel.small_size))

@@ -118,14 +118,18 @@ KERNEL_LEGEND = (
     " minijit is faster). Speed-up over CPython: both at CPython's size, which is smaller"
     " than the benchmark size where the CPython column names it. Every result is checked"
     " against CPython's (at the benchmark size, against gcc -O2's, itself checked against"
-    " CPython at CPython's size). First call: in a fresh process, from decorating the"
-    " kernel to the end of its first call at a small size, mostly compile time. no-vec:"
+    " CPython at CPython's size). First call: from decorating the kernel to the end of its"
+    " first call at a small size, mostly compile time, in a fresh process where the"
+    " compiler has already compiled a one-line function, as for every function after a"
+    " program's first. Cold start: the same in a fresh process where nothing was compiled"
+    " before, so it also loads the compiler. no-vec:"
     " gcc -O2 -fno-tree-vectorize, for the array kernels."
 )
 
 KERNEL_COLUMNS = ["kernel", "size", "gcc -O2", "gcc -O2 no-vec", "Numba", "minijit",
                   "minijit / gcc -O2", "minijit / Numba", "minijit speed-up over CPython",
-                  "CPython", "minijit first call", "Numba first call"]
+                  "CPython", "minijit first call", "Numba first call", "minijit cold start",
+                  "Numba cold start"]
 
 
 def _kernel_row(record: dict, notes: Notes) -> list[str]:
@@ -141,10 +145,10 @@ def _kernel_row(record: dict, notes: Notes) -> list[str]:
     def ratio(a: str, b: str) -> str:
         return f"{seconds[a] / seconds[b]:.2f}" if a in seconds and b in seconds else "—"
 
-    def first_call(peer: str) -> str:
-        if peer in record["first_call"]:
-            return fmt_time(record["first_call"][peer])
-        note = record["notes"].get(f"{peer} first call") or record["notes"].get(peer)
+    def first_call(peer: str, key: str = "first_call") -> str:
+        if peer in record.get(key, {}):
+            return fmt_time(record[key][peer])
+        note = record["notes"].get(f"{peer} {key}") or record["notes"].get(peer)
         return f"n/a {notes.ref(note)}" if note else "—"
 
     label, size, cpython_size = record["size_label"], record["size"], record["cpython_size"]
@@ -161,11 +165,13 @@ def _kernel_row(record: dict, notes: Notes) -> list[str]:
             time_cell("gcc -O2 -fno-tree-vectorize") if record["array"] else "—",
             time_cell("Numba"), time_cell("minijit"), ratio("minijit", "gcc -O2"),
             ratio("minijit", "Numba"), speedup, cpython, first_call("minijit"),
-            first_call("Numba")]
+            first_call("Numba"), first_call("minijit", "cold_start"),
+            first_call("Numba", "cold_start")]
 
 
 SUMMARY_COLUMNS = ["kernel", "gcc -O2", "Numba", "minijit", "minijit / gcc -O2",
-                   "minijit speed-up over CPython", "minijit first call", "Numba first call"]
+                   "minijit speed-up over CPython", "minijit first call", "Numba first call",
+                   "minijit cold start"]
 
 
 def _kernel_sections(records: list[dict]) -> list[str]:

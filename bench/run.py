@@ -86,7 +86,7 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
     record: dict = {"kernel": kernel.name, "size": kernel.size, "size_label": kernel.size_label,
                     "cpython_size": kernel.cpython_size, "array": kernel.array,
                     "seconds": {}, "seconds_at_cpython_size": {}, "results": {},
-                    "first_call": {}, "cell": {}, "notes": {}}
+                    "first_call": {}, "cold_start": {}, "cell": {}, "notes": {}}
     cpython = suite.cpython(kernel.name)
     try:
         expected = {kernel.small_size: (cpython(*kernel.make_args(kernel.small_size)),
@@ -102,6 +102,9 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
     # First calls come first: code that crashes the process is found in a fresh one.
     first_calls = {peer: measure.median_fresh(min(repeat, 3), "first-call", peer, kernel.name)
                    for peer in COMPILERS if peer in loaders}
+    loaded_calls = {peer: measure.median_fresh(min(repeat, 3), "first-call", peer, kernel.name,
+                                               "loaded")
+                    for peer in first_calls if not first_calls[peer].get("crashed")}
     unsupported = {"minijit": suite.minijit_unsupported()}
     for peer in [p for p in PEERS if p in loaders or p in missing]:
         if peer == NOVEC and not kernel.array:
@@ -128,13 +131,15 @@ def measure_kernel(kernel: suite.Kernel, loaders: dict, missing: dict, repeat: i
             record["seconds_at_cpython_size"][peer] = at_cpython_size
             record["seconds"][peer] = at_size
             record["results"][peer] = result
-    for peer, answer in first_calls.items():
-        if peer in record["seconds"]:
+    for key, answers in (("first_call", loaded_calls), ("cold_start", first_calls)):
+        for peer, answer in answers.items():
+            if peer not in record["seconds"]:
+                continue
             if "error" in answer or not answer["ok"]:
-                record["notes"][f"{peer} first call"] = (
+                record["notes"][f"{peer} {key}"] = (
                     f"{peer} first call: {answer.get('error', 'result differs from CPython')}")
             else:
-                record["first_call"][peer] = answer["seconds"]
+                record[key][peer] = answer["seconds"]
     return record
 
 

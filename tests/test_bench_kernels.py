@@ -227,8 +227,9 @@ def test_notes_name_files_without_the_folders_of_this_machine():
     assert measure.scrub("see /a/b/c.py and ./d/e.py, 3/4") == "see c.py and ./d/e.py, 3/4"
 
 
-def test_first_call_is_measured_in_a_fresh_process():
-    answer = measure.fresh("first-call", "minijit", "fib")
+@pytest.mark.parametrize("loaded", [(), ("loaded",)], ids=["cold", "loaded"])
+def test_first_call_is_measured_in_a_fresh_process(loaded):
+    answer = measure.fresh("first-call", "minijit", "fib", *loaded)
     try:
         suite.minijit_jit()
     except suite.Missing as missing:
