@@ -1,19 +1,24 @@
 """Finding a function's source: ``linecache`` for the text, ``ast`` for the tree.
 
-The whole file a function's code object names is parsed once (and cached while
-its text is unchanged), and its ``def`` and ``lambda`` nodes indexed by first
-line (the first decorator's, or their own), so that finding a function costs
-one dict lookup however many functions the file holds: the function is the
-``def`` named ``co_name`` that starts on the code object's ``co_firstlineno``.  Parsing
-the file rather than a cut-out piece keeps every node's line and column the
-ones a user sees in the editor, for methods and nested functions too, and
-avoids importing ``inspect``.
+A function's code object says where it starts (``co_firstlineno``: its first
+decorator or its ``def``) and, through the positions of its instructions and of
+the code nested in it, where it ends.  Only those lines are parsed, padded with
+blank lines so that every node keeps the line and column a user sees in the
+editor (an indented method is parsed under an ``if 1:`` on the line above).
+Compiling one function of a large module thus costs a parse of that function,
+not of the module, and the tree is cached while the file's text is unchanged.
+
+Where that cut does not parse (a function whose last lines hold no code, such
+as the end of a docstring, or Python 3.10, whose line table leaves out a
+closing bracket), or is a lambda, the whole file is parsed once and its ``def``
+and ``lambda`` nodes indexed by first line.
 """
 
 from __future__ import annotations
 
 import ast
 import linecache
+from types import CodeType
 
 from minijit.compiler.errors import CompileError, SourceInfo
 
@@ -21,6 +26,55 @@ __all__ = ["parse_function"]
 
 #: filename -> (the lines parsed, {(first line, name): def or lambda node})
 _files: dict[str, tuple[list[str], dict[tuple[int, str], ast.AST]]] = {}
+#: (filename, first line, name) -> (the lines it was cut from, its def node)
+_functions: dict[tuple[str, int, str], tuple[list[str], ast.FunctionDef]] = {}
+
+
+def _last_line(code: CodeType) -> int:
+    """The last line holding code of ``code`` or of a function, class or lambda in it."""
+    last, stack = code.co_firstlineno, [code]
+    while stack:
+        code = stack.pop()
+        if hasattr(code, "co_positions"):  # Python 3.11: where each expression ends
+            ends = [end for _, end, _, _ in code.co_positions() if end is not None]
+        else:
+            ends = [line for _, _, line in code.co_lines() if line is not None]
+        last = max([last, *ends])
+        stack.extend(const for const in code.co_consts if isinstance(const, CodeType))
+    return last
+
+
+def _cut(lines: list[str], code: CodeType) -> ast.FunctionDef | None:
+    """The def of ``code`` parsed from its own lines, or None if they do not parse alone."""
+    first = code.co_firstlineno
+    text = "".join(lines[first - 1:_last_line(code)])
+    indented = text[:1] in (" ", "\t")
+    if indented and first == 1:
+        return None
+    padding = "\n" * (first - 1 - indented) + ("if 1:\n" if indented else "")
+    try:
+        tree = ast.parse(padding + text, code.co_filename)
+    except SyntaxError:
+        return None
+    node = tree.body[0].body[0] if indented else tree.body[0]
+    return node if isinstance(node, ast.FunctionDef) and node.name == code.co_name else None
+
+
+def _find(code: CodeType) -> tuple[list[str], ast.AST | None] | None:
+    """The lines of ``code``'s file and its def (or lambda) node, or None without a file."""
+    lines = linecache.getlines(code.co_filename)
+    if not lines:
+        return None
+    key = (code.co_filename, code.co_firstlineno, code.co_name)
+    cached = _functions.get(key)
+    if cached is not None and cached[0] is lines:  # linecache hands out the same list
+        return cached
+    node = _cut(lines, code) if code.co_name != "<lambda>" else None
+    if node is not None:
+        _functions[key] = (lines, node)
+        return lines, node
+    found = _index(code.co_filename)
+    return (lines, None) if found is None else (found[0], found[1].get(key[1:]))
 
 
 def _index(filename: str) -> tuple[list[str], dict[tuple[int, str], ast.AST]] | None:
@@ -54,11 +108,10 @@ def parse_function(pyfunc) -> tuple[ast.FunctionDef, SourceInfo]:
     name = getattr(pyfunc, "__name__", repr(pyfunc))
     if code is None:
         raise CompileError(f"{name!r} has no Python code to compile")
-    found = _index(code.co_filename)
+    found = _find(code)
     if found is not None:
-        lines, nodes = found
+        lines, node = found
         source = SourceInfo(code.co_filename, lines, 1)
-        node = nodes.get((code.co_firstlineno, code.co_name))
         if isinstance(node, ast.FunctionDef):
             _check_signature(node, source)
             return node, source
