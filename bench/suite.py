@@ -190,19 +190,30 @@ def _callees(namespace: dict, entry: str) -> list[str]:
     return found
 
 
-def compiled(name: str, decorator: Callable) -> Callable:
-    """Kernel ``name`` with it and its callees wrapped by ``decorator``, as a user would.
+def fresh_module() -> ModuleType:
+    """The kernels, undecorated, in a new module of their own.
 
-    The namespace is a real module in ``sys.modules`` (Numba resolves a recursive
-    call through it), new for each call so that compilers never share state.
+    It is a real module in ``sys.modules`` (Numba resolves a recursive call
+    through it), new for each use so that compilers never share state.
     """
     module = ModuleType(f"_bench_kernels_{next(_MODULE_NUMBERS)}")
     module.__file__ = kernels.__file__
     sys.modules[module.__name__] = module
     exec(compile(KERNELS_SOURCE, kernels.__file__, "exec"), module.__dict__)  # noqa: S102
+    return module
+
+
+def decorate(module: ModuleType, name: str, decorator: Callable) -> Callable:
+    """Kernel ``name`` of ``module`` with it and its callees wrapped by ``decorator``,
+    as a user would."""
     for callee in _callees(module.__dict__, name):
         setattr(module, callee, decorator(getattr(module, callee)))
     return getattr(module, name)
+
+
+def compiled(name: str, decorator: Callable) -> Callable:
+    """Kernel ``name`` decorated in a fresh module."""
+    return decorate(fresh_module(), name, decorator)
 
 
 def minijit_jit() -> Callable:
