@@ -93,9 +93,67 @@ def tribonacci(n):
     return n * 2
 
 
-def test_small_recursion_inlined_into_itself_three_times():
+def test_small_recursion_inlined_into_itself_twice():
     fib(5)
-    assert fib.ir().count("call fib") == 16  # four levels per machine call
+    assert fib.ir().count("call fib") == 8  # three levels per machine call
+
+
+@jit
+def guarded(x, n):
+    if n * 2 < x // 3:
+        return x - n
+    total = 0
+    for i in range(n):
+        total += i * x
+    return total
+
+
+@jit
+def calls_guarded(x, n):
+    return guarded(x, n) + guarded(n, x)
+
+
+def test_leading_guard_of_a_callee_is_compiled_at_the_call(monkeypatch):
+    monkeypatch.setattr(frontend, "MAX_INLINE_NODES", 0)
+    f = jit(calls_guarded.py_func)
+    for x, n in ((100, 3), (3, 100), (0, 0), (-7, 4), (2**62, 2**61), (5, -2**63)):
+        assert_same(f, x, n)
+    ir = f.ir()
+    assert ir.count("call guarded") == 2 and ir.count("ifloordiv") == 2
+
+
+def test_overflow_in_a_guard_raises_as_in_the_callee(monkeypatch):
+    monkeypatch.setattr(frontend, "MAX_INLINE_NODES", 0)
+    f = jit(calls_guarded.py_func)
+    with pytest.raises(OverflowError, match="signed 64-bit"):
+        f(0, 2**62)  # n * 2 in the first guard
+    with pytest.raises(OverflowError, match="signed 64-bit"):
+        f(2**62, 0)  # in the second
+
+
+@jit
+def reads_global_in_guard(n):
+    if n < LIMIT:
+        return n
+    return reads_global_in_guard(n - 1) + 1
+
+
+@jit
+def calls_in_guard(n):
+    if abs(n) < 2:
+        return n
+    return calls_in_guard(n - 1) + 1
+
+
+LIMIT = 3
+
+
+@pytest.mark.parametrize("f", [reads_global_in_guard, calls_in_guard])
+def test_a_guard_that_is_not_plain_stays_in_the_callee(monkeypatch, f):
+    monkeypatch.setattr(frontend, "MAX_INLINE_NODES", 0)
+    g = jit(f.py_func)
+    assert_same(g, 10)
+    assert g.ir().count("= call ") == 1 and g.ir().count("= icmp ") == 1  # its own guard
 
 
 def test_larger_recursion_inlines_itself_within_a_node_budget():

@@ -28,6 +28,7 @@ from __future__ import annotations
 import ast
 import builtins
 import math
+from collections.abc import Callable
 
 from minijit.compiler import subscripts
 from minijit.compiler.arrays import is_array
@@ -325,7 +326,11 @@ class FrontEnd:
                    self.binop(node, node.op, left, self.expr(node.value)))
 
     def stmt_Return(self, node: ast.Return) -> None:
-        value = None if node.value is None else self.expr(node.value, allow_void=True)
+        self.return_value(
+            node, None if node.value is None else self.expr(node.value, allow_void=True))
+
+    def return_value(self, node: ast.AST, value: int | None) -> None:
+        """Return ``value`` (None: return None) from the function or the inlined frame."""
         t = VOID if value is None else self.f.type_of(value)
         pending = self.pending if self.inline is None else self.inline[2]
         want = pending.ret_type
@@ -744,7 +749,8 @@ class FrontEnd:
                     raise self.error(node, f"the return type of recursive call "
                                      f"'{resolved.name}' is not known yet: put a "
                                      "non-recursive return first or annotate the return type")
-                return self.emit(Op.CALL, resolved.ret_type, tuple(args), resolved)
+                return self.inline_guard(target, args, node, lambda: self.emit(
+                    Op.CALL, resolved.ret_type, tuple(args), resolved))
         raise self.error(node.func, "only calls to @jit functions, math functions and the "
                          "builtins abs, min, max, int, float, bool and round are supported")
 
@@ -755,7 +761,7 @@ class FrontEnd:
         source_of = getattr(self.resolve, "inline_source", None)
         py_func = source_of(target) if source_of is not None else None
         # a recursive function is inlined into itself: each machine call then does the
-        # work of several levels (fib(n) makes a fifteenth of the calls it would)
+        # work of several levels (fib makes a seventh of its calls; inline_guard saves more)
         unrolled = (py_func is self.pyfunc and all(p is py_func for p in self.inline_stack)
                     and len(self.inline_stack) < _self_inline_depth(self.fdef))
         if py_func is None or not unrolled and (
@@ -766,6 +772,31 @@ class FrontEnd:
         params = [a.arg for a in fdef.args.args]
         if len(params) != len(args) or not _inlinable(fdef, unrolled):
             return None
+        return self._inline_frame(py_func, fdef, source, args, node, fdef.body)
+
+    def inline_guard(self, target: object, args: list[int], node: ast.Call,
+                     call: Callable[[], int]) -> int:
+        """A call, behind the callee's leading ``if <test>: return <value>`` compiled in
+        place: when the test holds, the call is not made (fib's leaves cost a compare).
+        The guard reads only parameters and constants and calls nothing, so evaluating
+        it here rather than first thing in the callee changes no result or error."""
+        source_of = getattr(self.resolve, "inline_source", None)
+        py_func = source_of(target) if source_of is not None else None
+        if py_func is None:
+            return call()
+        fdef, source = parse_function(py_func)
+        guard = _leading_guard(fdef)
+        if guard is None or len(fdef.args.args) != len(args):
+            return call()
+        return self._inline_frame(py_func, fdef, source, args, node, [guard], call)
+
+    def _inline_frame(self, py_func, fdef: ast.FunctionDef, source: SourceInfo,
+                      args: list[int], node: ast.Call, body: list[ast.stmt],
+                      fallthrough: Callable[[], int] | None = None) -> int:
+        """Compile ``body`` of ``py_func`` as an inlined frame: its variables get a prefix,
+        its returns jump to a join after the call.  Where ``body`` ends without
+        returning, the frame returns ``fallthrough()`` (or None)."""
+        params = [a.arg for a in fdef.args.args]
         saved = (self.source, self.globals, self.locals, self.prefix, self.inline, self.loops)
         self.inlined += 1
         self.source, self.globals = source, _namespace(py_func)
@@ -777,9 +808,9 @@ class FrontEnd:
         self.inline_stack.append(py_func)
         for name, value in zip(params, args):
             self.write(self.prefix + name, value)
-        self.body(fdef.body)
+        self.body(body)
         if self.cur is not None:
-            self.stmt_Return(ast.Return(value=None))
+            self.return_value(node, None if fallthrough is None else fallthrough())
         ret_type = self.inline[2].ret_type
         self.inline_stack.pop()
         self.source, self.globals, self.locals, self.prefix, self.inline, self.loops = saved
@@ -792,6 +823,27 @@ class FrontEnd:
             return self.f.const(VOID, None)
         return self.read(result, node)
 
+
+#: what a leading guard may contain: parameters, constants and operators
+_GUARD_NODES = (ast.Name, ast.Constant, ast.Compare, ast.BinOp, ast.UnaryOp, ast.BoolOp,
+                ast.IfExp, ast.expr_context, ast.operator, ast.unaryop, ast.cmpop, ast.boolop)
+
+
+def _leading_guard(fdef: ast.FunctionDef) -> ast.If | None:
+    """``fdef``'s first statement if it is ``if <test>: return <value>`` over its
+    parameters and constants only, else None."""
+    first = fdef.body[0]
+    if not (isinstance(first, ast.If) and not first.orelse and len(first.body) == 1
+            and isinstance(first.body[0], ast.Return) and first.body[0].value is not None):
+        return None
+    params = {a.arg for a in fdef.args.args}
+    for part in (first.test, first.body[0].value):
+        for n in ast.walk(part):
+            if not isinstance(n, _GUARD_NODES) or isinstance(n, ast.Name) and n.id not in params:
+                return None
+    return first
+
+
 #: parameters travel in registers: five integer ones after the result pointer, eight xmm
 MAX_INT_PARAMS, MAX_FLOAT_PARAMS = 5, 8
 #: inline a callee of at most this many syntax nodes, nested at most this deep
@@ -799,7 +851,7 @@ MAX_INLINE_NODES = 160
 MAX_INLINE_DEPTH = 3
 #: a recursive function inlines one level of itself, and more (up to SELF_INLINE_DEPTH)
 #: while the unrolled body stays within SELF_INLINE_NODES syntax nodes
-SELF_INLINE_NODES, SELF_INLINE_DEPTH = 512, 3
+SELF_INLINE_NODES, SELF_INLINE_DEPTH = 512, 2
 
 
 class _Returns:
