@@ -261,17 +261,16 @@ class Assembler:
     def prefixed(self, prefix: str, mnemonic: str, ops: tuple) -> None:
         """Emit ``prefix mnemonic ops`` (prefix: lock, rep, repe, repz, repne, repnz)."""
         name = canonical(mnemonic.rstrip("_"))
-        text = f"{prefix} {instruction_text(name, ops)}"
         if prefix == "lock":
             memory = [i for i, op in enumerate(ops) if type(op) is Mem]
             if name not in LOCKABLE or not memory or (memory[0] != 0 and name != "xchg"):
-                raise AsmError(f"{text}: lock needs one of {' '.join(sorted(LOCKABLE))} with "
-                               "a memory destination")
+                raise AsmError(f"{prefix} {instruction_text(name, ops)}: lock needs one of "
+                               f"{' '.join(sorted(LOCKABLE))} with a memory destination")
         elif ops or name not in STRING_MNEMONICS and not (name == "ret" and
                                                           prefix in REPEATED_RET):
-            raise AsmError(f"{text}: {prefix} needs a string instruction "
-                           f"({' '.join(sorted(STRING_MNEMONICS))}) or, for rep/repe/repz, "
-                           "ret without operands")
+            raise AsmError(f"{prefix} {instruction_text(name, ops)}: {prefix} needs a string "
+                           f"instruction ({' '.join(sorted(STRING_MNEMONICS))}) or, for "
+                           "rep/repe/repz, ret without operands")
         start = len(self._buf)
         self._buf.append(PREFIXES[prefix])
         try:
@@ -525,12 +524,19 @@ def _make_method(mnemonic: str):
         if code is None:
             key = None
             try:
-                # The operand kinds, written out for the common arities (no loop).
-                if len(ops) == 2:
+                # The operand kinds, written out for the common arities (a loop or
+                # comprehension costs a frame of its own).
+                count = len(ops)
+                if count == 2:
                     a, b = ops
                     key = (a.sel if type(a) is not int else "imm",
                            b.sel if type(b) is not int else "imm")
-                elif len(ops) == 1:
+                elif count == 3:
+                    a, b, c = ops
+                    key = (a.sel if type(a) is not int else "imm",
+                           b.sel if type(b) is not int else "imm",
+                           c.sel if type(c) is not int else "imm")
+                elif count == 1:
                     a = ops[0]
                     key = (a.sel if type(a) is not int else "imm",)
                 else:

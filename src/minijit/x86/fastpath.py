@@ -198,6 +198,22 @@ def _vex(form: Form, memory: bool) -> Make:
     return make
 
 
+def _absolute(form: Form) -> Make:
+    """[prefix] [REX.W] opcode moffs64: movabs between the accumulator and a 64-bit
+    absolute address (None for any other address: the general path says why)."""
+    head = form.prefix + _REX[form.rex_w << 3] + form.opcode
+    moffs_i = form.moffs_i
+    pack = _PACK[8]
+
+    def make(ops: Sequence[object]) -> bytes | None:
+        m = ops[moffs_i]
+        if m.base is not None or m.index is not None or m.label is not None or \
+                not -(1 << 63) <= m.disp < (1 << 64):
+            return None
+        return head + pack(m.disp & 0xFFFFFFFFFFFFFFFF)
+    return make
+
+
 def _immediate_only(form: Form) -> Make:
     """[prefix] [REX.W] opcode [imm]: operands implicit in the opcode or immediate
     (``add RAX, imm32``, ``push imm8``, ``ret imm16``)."""
@@ -272,6 +288,8 @@ def maker(form: Form, memory: bool) -> Make:
         return lambda ops: code
     if form.is4 or form.rel_size:
         return _general(form)
+    if form.moffs_i >= 0:
+        return _absolute(form)
     if form.evex is not None:
         return _evex(form, memory) if form.modrm and form.rm_i >= 0 else _general(form)
     if form.vex is not None:
@@ -341,6 +359,10 @@ def direct_entry(mnemonic: str, key: tuple) -> Make:
     if mnemonic == "imul" and len(key) == 2 and key[1] == "imm" and key[0][0] == "r":
         three = _direct(mnemonic, (key[0], key[0], "imm"))
         return lambda ops: three((ops[0], ops[0], ops[1]))
+    if mnemonic in ("movq", "movd") and "xmm" in key:
+        # with an xmm operand, neither means mov; movd with a 64-bit operand is movq
+        wide = any(k in ("r64", "m64") for k in key)
+        return _direct("movq" if wide else mnemonic, key)
     if mnemonic in ("mov", "imul") or "imm" not in key and mnemonic == "int":
         return _direct(mnemonic, key)
     return NOT_DIRECT
@@ -351,12 +373,26 @@ def _direct(mnemonic: str, key: tuple) -> Make:
     cands = kinds_table(mnemonic).get(key)
     if cands is None or cands is AMBIGUOUS or "rel" in key:
         return NOT_DIRECT
-    if any(f.moffs_i >= 0 for f, _ in cands):
-        return NOT_DIRECT  # the address must be absolute: encoder._accepts checks it
     form, check = cands[0]
-    if form.vex is not None and sum(f.vex is not None for f, _ in cands) > 1:
-        return NOT_DIRECT  # encoder.choose may swap to the other direction (two-byte VEX)
-    mems = [i for i, k in enumerate(key) if k[0] in "mb"]
-    if any("{" in key[i] for i in mems):
-        return NOT_DIRECT
-    return _picker(cands, bool(mems)) if check else maker(form, bool(mems))
+    memory = any(k[0] in "mb" for k in key)
+    if not memory and form.vex is not None and form.vex[2] == 1 and not form.rex_w:
+        others = [maker(f, False) for f, _ in cands if f.vex is not None]
+        if len(others) > 1:
+            # encoder.choose may swap to the other direction (two-byte VEX)
+            return NOT_DIRECT if check else _two_byte_vex(maker(form, False), others)
+    return _picker(cands, memory) if check else maker(form, memory)
+
+
+def _two_byte_vex(first: Make, others: list[Make]) -> Make:
+    """``first``'s bytes, or those of the first of ``others`` (the candidate VEX forms,
+    in table order) that has a two-byte VEX where ``first`` needs three, as
+    ``encoder.choose`` picks (``vmovaps xmm0, xmm8`` is C5 78 29 C0)."""
+    def make(ops: Sequence[object]) -> bytes:
+        code = first(ops)
+        if code[0] == 0xC4:
+            for other in others:
+                swapped = other(ops)
+                if swapped[0] == 0xC5:
+                    return swapped
+        return code
+    return make
