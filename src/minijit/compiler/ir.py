@@ -352,10 +352,11 @@ def substitute(f: Function, mapping: dict[int, int]) -> None:
             ref = mapping[ref]
         return ref
 
+    replaced = mapping.keys()
     for block in f.blocks:
         for ref in block.ins:
             ins = f.ins[ref]
-            if any(a in mapping for a in ins.args):
+            if not replaced.isdisjoint(ins.args):
                 ins.args = tuple(final(a) for a in ins.args)
 
 

@@ -28,14 +28,14 @@ __all__ = ["Allocation", "allocate", "split_critical_edges", "CALL_OPS", "SLOT",
            "INT_CALLEE_SAVED"]
 
 SLOT = 32
-RBX, R12, R13, R14 = 3, 12, 13, 14
+RBX, RBP, R12, R13, R14 = 3, 5, 12, 13, 14
 #: allocatable: caller-saved first (cheap), then callee-saved; rax rcx rdx r11 are scratch,
-#: r15 holds the stack limit, rsp is the stack pointer and rbp is left alone
+#: r15 holds the stack limit and rsp is the stack pointer (no frame pointer is kept)
 INT_CALLER_SAVED = (6, 7, 8, 9, 10)  # rsi rdi r8 r9 r10
 #: where the internal convention passes int arguments that the pool can hold: rdi rsi
 #: (rdx and rcx, the third and fourth, are scratch; r8, the fifth, is allocatable)
 ARG_REGS = (7, 6, None, None, 8)
-INT_CALLEE_SAVED = (RBX, R12, R13, R14)
+INT_CALLEE_SAVED = (RBX, R12, R13, R14, RBP)
 FLOAT_REGS = tuple(range(16, 30))  # xmm0-13; xmm14 and xmm15 are scratch
 #: ops that call out (to libm or another kernel): caller-saved registers die there
 CALL_OPS = frozenset({Op.CALL, Op.LIBM, Op.FMOD, Op.FFLOORDIV, Op.FPOW})
@@ -83,6 +83,17 @@ def _liveness(f: Function, order: list[Block]) -> tuple[dict, dict]:
             for pred, a in zip(b.preds, ins.args):
                 if a >= 0:
                     phi_uses[pred].add(a)
+    # each block's upward-exposed uses and definitions, so that the fixed point below
+    # costs set operations per block rather than a walk of every instruction
+    uses: dict[int, set[int]] = {}
+    defs: dict[int, set[int]] = {}
+    for b in order:
+        used, defined = uses[b.id], defs[b.id] = set(), set(b.ins)
+        for ref in b.ins:
+            ins = f.ins[ref]
+            if ins.op != Op.PHI:
+                used.update(a for a in ins.args if a >= 0)
+        used -= defined  # SSA: a value used in its own block is defined before the use
     changed = True
     while changed:
         changed = False
@@ -90,12 +101,7 @@ def _liveness(f: Function, order: list[Block]) -> tuple[dict, dict]:
             out = set(phi_uses[b.id])
             for s in b.succs(f):
                 out |= live_in[s]
-            live = set(out)
-            for ref in reversed(b.ins):
-                ins = f.ins[ref]
-                live.discard(ref)
-                if ins.op != Op.PHI:
-                    live.update(a for a in ins.args if a >= 0)
+            live = uses[b.id] | (out - defs[b.id])
             if out != live_out[b.id] or live != live_in[b.id]:
                 live_out[b.id], live_in[b.id] = out, live
                 changed = True

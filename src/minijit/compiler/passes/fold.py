@@ -154,7 +154,7 @@ def run(f: Function) -> None:
         for block in f.blocks:
             for ref in block.ins:
                 ins = f.ins[ref]
-                if mapping:
+                if mapping and not mapping.keys().isdisjoint(ins.args):
                     ins.args = tuple(mapping.get(a, a) for a in ins.args)
                 if ins.op == Op.BR and ins.args[0] < 0:
                     taken, dropped = ins.aux if f.const_value(ins.args[0]) else ins.aux[::-1]
