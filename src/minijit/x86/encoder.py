@@ -287,49 +287,49 @@ _M_B, _M_I, _MS, _MS_B, _MS_I = (Struct(f).pack for f in ("<Bb", "<Bi", "<BB", "
                                                            "<BBi"))
 
 
-class _AddressModes(dict):
-    """(base, index, scale) -> (ModRM rm bits, SIB byte or NO_SIB, X << 1 | B, mode), each entry
-    made on first use from the encoding rules; a combination the encoding forbids
-    raises AsmError saying why (and is not kept)."""
+#: (base, index, scale) -> (ModRM rm bits, SIB byte or NO_SIB, X << 1 | B, mode), each
+#: entry made on first use by ``_address_mode`` (a plain dict: one C lookup when known)
+_ADDRESS_MODES: dict[tuple, tuple[int, int, int, int]] = {}
 
-    def __missing__(self, key: tuple) -> tuple[int, bytes, int, int]:
-        base, index, scale = key
+
+def _address_mode(key: tuple) -> tuple[int, int, int, int]:
+    """The ``_ADDRESS_MODES`` entry of ``key`` from the encoding rules, kept for next
+    time; a combination the encoding forbids raises AsmError saying why (and is not
+    kept)."""
+    base, index, scale = key
+    if index is not None:
+        if index.kind != "r64":
+            raise AsmError(f"index register {index.name} must be a 64-bit register")
+        if index.num == 4:
+            raise AsmError("rsp cannot be an index register (SIB index 100 means none)")
+        bits = SCALE_BITS.get(scale)
+        if bits is None:
+            raise AsmError(f"scale must be 1, 2, 4 or 8, not {scale}")
+    if base is None:
+        # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
+        # (mod=00 rm=101 alone would be rip-relative).
+        entry = (4, 0x25, 0, ABSOLUTE) if index is None else \
+            (4, bits << 6 | index.code << 3 | 5, index.rex << 1, ABSOLUTE)
+    elif base.kind == "rip":
         if index is not None:
-            if index.kind != "r64":
-                raise AsmError(f"index register {index.name} must be a 64-bit register")
-            if index.num == 4:
-                raise AsmError("rsp cannot be an index register (SIB index 100 means none)")
-            bits = SCALE_BITS.get(scale)
-            if bits is None:
-                raise AsmError(f"scale must be 1, 2, 4 or 8, not {scale}")
-        if base is None:
-            # No base: mod=00 rm=100 with SIB base=101 means [index*scale + disp32]
-            # (mod=00 rm=101 alone would be rip-relative).
-            entry = (4, 0x25, 0, ABSOLUTE) if index is None else \
-                (4, bits << 6 | index.code << 3 | 5, index.rex << 1, ABSOLUTE)
-        elif base.kind == "rip":
-            if index is not None:
-                raise AsmError("rip-relative addresses cannot have an index register")
-            entry = (5, NO_SIB, 0, ABSOLUTE)
-        elif base.kind != "r64":
-            raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
+            raise AsmError("rip-relative addresses cannot have an index register")
+        entry = (5, NO_SIB, 0, ABSOLUTE)
+    elif base.kind != "r64":
+        raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
+    else:
+        # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: disp8 0.
+        mode = BASED_DISP if base.code == 5 else BASED
+        if index is not None:
+            entry = (4, bits << 6 | index.code << 3 | base.code,
+                     index.rex << 1 | base.rex, mode)
+        elif base.code == 4:
+            # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
+            entry = (4, 0x24, base.rex, mode)
         else:
-            # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: disp8 0.
-            mode = BASED_DISP if base.code == 5 else BASED
-            if index is not None:
-                entry = (4, bits << 6 | index.code << 3 | base.code,
-                         index.rex << 1 | base.rex, mode)
-            elif base.code == 4:
-                # rsp/r12 as base (low bits 100) means "SIB follows": SIB with no index.
-                entry = (4, 0x24, base.rex, mode)
-            else:
-                entry = (base.code, NO_SIB, base.rex, mode)
-        if len(self) < ADDRESS_MODES_LIMIT:
-            self[key] = entry
-        return entry
-
-
-_ADDRESS_MODES = _AddressModes()
+            entry = (base.code, NO_SIB, base.rex, mode)
+    if len(_ADDRESS_MODES) < ADDRESS_MODES_LIMIT:
+        _ADDRESS_MODES[key] = entry
+    return entry
 
 
 def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
@@ -339,22 +339,25 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
+    key = (m.base, m.index, m.scale)
+    rm, sib, xb, mode = _ADDRESS_MODES.get(key) or _address_mode(key)
+    modrm = rm | reg3 << 3
     disp = m.disp
+    if mode != ABSOLUTE:
+        if disp == 0 and mode == BASED:
+            return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
+        if n > 1:
+            if disp % n == 0 and -128 <= disp // n <= 127:
+                disp //= n
+                return (_M_B(0x40 | modrm, disp) if sib < 0 else
+                        _MS_B(0x40 | modrm, sib, disp)), xb
+        elif -128 <= disp <= 127:
+            return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
+        modrm |= 0x80
+    # disp32: ABSOLUTE keeps mod 00 (no base, or rip)
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
-    rm, sib, xb, mode = _ADDRESS_MODES[m.base, m.index, m.scale]
-    modrm = rm | reg3 << 3
-    if mode == ABSOLUTE:
-        return (_M_I(modrm, disp) if sib < 0 else _MS_I(modrm, sib, disp)), xb
-    if disp == 0 and mode == BASED:
-        return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
-    if n > 1:
-        if disp % n == 0 and -128 <= disp // n <= 127:
-            disp //= n
-            return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
-    elif -128 <= disp <= 127:
-        return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
-    return (_M_I(0x80 | modrm, disp) if sib < 0 else _MS_I(0x80 | modrm, sib, disp)), xb
+    return (_M_I(modrm, disp) if sib < 0 else _MS_I(modrm, sib, disp)), xb
 
 
 def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:

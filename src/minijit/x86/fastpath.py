@@ -301,34 +301,46 @@ def maker(form: Form, memory: bool) -> Make:
     return _immediate_only(form)
 
 
+def _accepted(form: Form) -> tuple[int, int, int, int]:
+    """The immediates ``form`` takes, as two ranges ``lo..hi`` and ``lo2..hi2`` (the
+    second empty unless the immediate is sign-extended: then it holds the unsigned
+    spellings of the negative ones, ``0xff..ff80``-``0xff..ffff`` for imm8 in 64 bits,
+    which ``encoder._accepts`` reads as their signed values)."""
+    if not form.sext:
+        return form.imm_lo, form.imm_hi, 1, 0
+    full = 1 << form.size
+    return form.imm_lo, form.imm_hi, full + form.imm_lo, full - 1
+
+
 def _picker(cands: tuple, memory: bool) -> Make:
-    """The bytes of the first of ``cands`` whose fixed registers and immediate range
-    fit, as a closure over precomputed checks (None if none fits: the general path
-    explains why)."""
+    """The bytes of the first of ``cands`` whose fixed register (a form has at most
+    one) and immediate range fit, as a closure over precomputed checks (None if none
+    fits: the general path explains why)."""
     checks = []
     for form, _ in cands:
-        fixed = tuple((i, REGISTERS[f] if f != "1" else 1) for i, f in enumerate(form.fixed)
-                      if f is not None)
-        # a sign-extended immediate given as its unsigned value: [half, full) -> minus full
-        half, full = (1 << (form.size - 1), 1 << form.size) if form.sext else (None, None)
-        checks.append((maker(form, memory), fixed, form.imm_i, form.imm_lo, form.imm_hi,
-                       half, full))
+        fixed_i = next((i for i, f in enumerate(form.fixed) if f is not None), -1)
+        want = None if fixed_i < 0 else 1 if form.fixed[fixed_i] == "1" else \
+            REGISTERS[form.fixed[fixed_i]]
+        checks.append((maker(form, memory), fixed_i, want, form.imm_i, *_accepted(form)))
+    if len(checks) == 1 and checks[0][1] < 0 and checks[0][3] >= 0:
+        # one candidate whose immediate alone decides (vpshufd xmm, xmm, imm8)
+        make, _, _, imm_i, lo, hi, lo2, hi2 = checks[0]
+
+        def pick_one(ops: Sequence[object]) -> bytes | None:
+            value = ops[imm_i]
+            return make(ops) if lo <= value <= hi or lo2 <= value <= hi2 else None
+        return pick_one
 
     def pick(ops: Sequence[object]) -> bytes | None:
-        for make, fixed, imm_i, lo, hi, half, full in checks:
-            for i, want in fixed:
-                if ops[i] is not want and ops[i] != want:
-                    break
-            else:
-                if imm_i < 0:
-                    return make(ops)
+        for make, fixed_i, want, imm_i, lo, hi, lo2, hi2 in checks:
+            if fixed_i >= 0 and ops[fixed_i] != want:
+                continue
+            if imm_i >= 0:
                 value = ops[imm_i]
-                if half is not None and half <= value < full:
-                    value -= full  # the sign-extended immediate's own value
-                if lo <= value <= hi:
-                    return make(ops)
+                if not (lo <= value <= hi or lo2 <= value <= hi2):
+                    continue
+            return make(ops)
         return None
-
     return pick
 
 
