@@ -78,6 +78,9 @@ IDENTITY = {
     Op.IMUL: (1, (0, 1)), Op.WMUL: (1, (0, 1)), Op.IOR: (0, (0, 1)), Op.IXOR: (0, (0, 1)),
     Op.IAND: (-1, (0, 1)), Op.ISHL: (0, (1,)), Op.ISHR: (0, (1,)), Op.IFLOORDIV: (1, (1,)),
 }
+#: the ops ``_fold_one`` can fold and ``_strength`` can rewrite: the pass skips the rest
+_STRENGTH_OPS = (Op.IFLOORDIV, Op.IMOD)
+_FOLDABLE = frozenset(FOLD).union(IDENTITY, _CMP_OPS, _STRENGTH_OPS, (Op.LIBM, Op.SELECT))
 _CAST = {INT: int, FLOAT: float, BOOL: bool}
 
 
@@ -126,7 +129,7 @@ def _power_of_two(f: Function, ref: int) -> int | None:
 def _strength(f: Function, ins) -> None:
     """Python's floor division and modulo by 2**k are exactly an arithmetic shift and a
     mask, for every sign: x // 8 == x >> 3 and x % 8 == x & 7."""
-    if ins.op in (Op.IFLOORDIV, Op.IMOD):
+    if ins.op in _STRENGTH_OPS:
         k = _power_of_two(f, ins.args[1])
         if k is not None:
             x = ins.args[0]
@@ -163,6 +166,8 @@ def run(f: Function) -> None:
                     changed = True
                 elif ins.op == Op.CHECK and ins.args[0] < 0 and not f.const_value(ins.args[0]):
                     mapping[ref] = ref  # mark for removal; nothing uses a CHECK
+                    continue
+                if ins.op not in _FOLDABLE:
                     continue
                 _strength(f, ins)
                 folded = _fold_one(f, ref)
