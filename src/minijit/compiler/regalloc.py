@@ -22,7 +22,7 @@ Locations are ints: 0-15 general registers by hardware number, 16-31 xmm0-15,
 
 from __future__ import annotations
 
-from minijit.compiler.ir import FLOAT, VOID, Block, Function, Op
+from minijit.compiler.ir import FLOAT, OPS, VOID, Block, Function, Op
 
 __all__ = ["Allocation", "allocate", "split_critical_edges", "CALL_OPS", "SLOT",
            "INT_CALLEE_SAVED"]
@@ -155,8 +155,14 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
                     if a >= 0:
                         hints.setdefault(a, ref)
                         hints.setdefault(ref, a)
-            elif ins.args and ins.args[0] >= 0 and ins.op not in CALL_OPS:
-                hints.setdefault(ref, ins.args[0])  # two-address: d = a op b, d in a's reg
+            elif ins.args and ins.op not in CALL_OPS:
+                # two-address: d = a op b, d in a's register (b's for 0.25 * b, which
+                # code generation turns round so that the constant is the source)
+                first = ins.args[0]
+                if first < 0 and OPS[ins.op].comm:
+                    first = ins.args[1]
+                if first >= 0:
+                    hints.setdefault(ref, first)
             if ins.op == Op.CALL:  # an int argument computed right where it is passed
                 ints = [a for a in ins.args if a >= 0 and f.ins[a].type != FLOAT]
                 for a, reg in zip(ints, ARG_REGS):
