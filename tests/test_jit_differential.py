@@ -29,7 +29,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minijit import jit
-from minijit.compiler import driver
+from minijit.compiler import driver, frontend
 
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 INT_CONSTS = [0, 1, -1, 2, 3, 7, -5, 100, 1 << 31, 1 << 62, INT64_MAX, INT64_MIN]
@@ -307,6 +307,14 @@ def test_random_programs_agree_with_cpython(data):
     compiled = jit(_load(plain, f"plain {_counter[0]}", JITTED_HELPERS))
     oracle = _load(checked, f"checked {_counter[0]}",
                    {"int_helper_checked": int_helper_checked, "float_helper": float_helper})
+    # helpers inlined, or called: then int_helper's leading guard runs at each call
+    inline_nodes = frontend.MAX_INLINE_NODES if data.draw(st.booleans()) else 0
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(frontend, "MAX_INLINE_NODES", inline_nodes)
+        _agree(data, plain, compiled, oracle)
+
+
+def _agree(data, plain: str, compiled, oracle) -> None:
     for _ in range(4):
         args = (data.draw(st.sampled_from(INT_ARGS)), data.draw(st.sampled_from(INT_ARGS)),
                 data.draw(st.sampled_from(FLOAT_ARGS)), data.draw(st.sampled_from(FLOAT_ARGS)),
