@@ -268,39 +268,39 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
         return None
     head, _, rest = text.partition(" ")
     method = METHODS.get(head)  # a lowercase mnemonic, the common case
-    if method is not None:
-        return _instruction(asm, names, method, rest, labelled)
-    word = head.lower()
-    if word[0] == ".":
-        _directive(asm, names, word, rest)
-        return None
-    if word in PREFIXES:
-        inner, _, rest = rest.strip().partition(" ")
-        ops = tuple([parse_operand(p, names) for p in rest.split(",")]) if rest else ()
-        if inner.lower() not in METHODS:
-            raise AsmError(f"unknown mnemonic {inner!r} after {word}")
-        asm.prefixed(word, inner.lower(), ops)
-        return None
-    method = METHODS.get(word)
     if method is None:
-        raise AsmError(f"unknown mnemonic {head!r}")
-    return _instruction(asm, names, method, rest, labelled)
-
-
-def _instruction(asm: Assembler, names: _Names, method, rest: str,
-                 labelled: bool) -> tuple | None:
-    """Emit ``method`` on the operands in ``rest``; ``(method, ops)`` if cacheable."""
+        word = head.lower()
+        if word[0] == ".":
+            _directive(asm, names, word, rest)
+            return None
+        if word in PREFIXES:
+            inner, _, rest = rest.strip().partition(" ")
+            ops = _operands(rest, names) if rest else ()
+            if inner.lower() not in METHODS:
+                raise AsmError(f"unknown mnemonic {inner!r} after {word}")
+            asm.prefixed(word, inner.lower(), ops)
+            return None
+        method = METHODS.get(word)
+        if method is None:
+            raise AsmError(f"unknown mnemonic {head!r}")
     uses = names.uses
-    if rest:
-        # cached operand texts straight from the dict (0 is falsy: parse_operand's hit)
-        cached = _OPERAND_CACHE.get
-        ops = tuple([cached(p) or parse_operand(p, names) for p in rest.split(",")])
-    else:
-        ops = ()
+    ops = _operands(rest, names) if rest else ()
     method(asm, *ops)
     if labelled or names.uses != uses:
         return None
     return method, ops
+
+
+def _operands(rest: str, names: _Names) -> tuple:
+    """The operands of ``rest`` (comma-separated), cached texts straight from the dict."""
+    ops = []
+    cached = _OPERAND_CACHE.get
+    for text in rest.split(","):
+        op = cached(text)
+        if op is None:
+            op = parse_operand(text, names)
+        ops.append(op)
+    return tuple(ops)
 
 
 _LINE_CACHE: dict[str, tuple] = {}
