@@ -163,6 +163,13 @@ def test_larger_recursion_inlines_itself_within_a_node_budget():
     assert tribonacci_sum.ir().count("call tribonacci_sum") == 3 * 3
 
 
+def test_base_case_is_tested_once_per_call():
+    fib(5)
+    body = fib.asm().split("; body prologue")[1]
+    assert body.split("\n")[1].split()[1:] == ["cmp", "rdi,", "0x2"]  # before the frame
+    assert "if n < 2:" not in body  # and not again after it
+
+
 def test_fib_matches_cpython():
     for n in range(0, 25, 3):
         assert_same(fib, n)

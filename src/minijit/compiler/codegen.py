@@ -66,6 +66,8 @@ class CodeGen:
         self.pool_start = self.a.label()
         #: the value whose zero flag the last emitted instruction set (and, or, xor)
         self.flags_of: int | None = None
+        #: where the entry block's branch goes once ``early_return`` has tested it
+        self.entry_goes_to: int | None = None
         saved = len(alloc.used_callee_saved)
         self.scratch = CALL_SCRATCH if any(
             f.ins[r].op in SCRATCH_OPS for b in alloc.order for r in b.ins) else 0
@@ -263,6 +265,8 @@ class CodeGen:
                     self.lines.append((label, ins.line))
                 if ins.op == Op.JMP:
                     self.jump_edge(block.id, ins.aux, nxt)
+                elif ins.op == Op.BR and block.id == 0 and self.entry_goes_to is not None:
+                    self.jump_edge(0, self.entry_goes_to, nxt)  # tested before the frame
                 elif ins.op == Op.BR:
                     self.branch(ins, nxt)
                 elif ins.op == Op.RET:
@@ -348,7 +352,8 @@ class CodeGen:
         """A base case returns before the frame is built: when the entry block only
         compares an int parameter with a constant and one way out only returns a
         parameter or a constant (``if n < 2: return n``), that test runs first on the
-        argument register and the return needs no pushes and no pops."""
+        argument register and the return needs no pushes and no pops; the entry block
+        then goes straight to its other way out (``entry_goes_to``)."""
         f, a = self.f, self.a
         entry = [f.ins[r] for r in f.blocks[0].ins if f.ins[r].op != Op.PARAM]
         if len(entry) != 2 or entry[1].op != Op.BR or entry[0].op != Op.ICMP:
@@ -363,7 +368,7 @@ class CodeGen:
         arg = self.arg_location(x)
         if arg is None or not fits32(self.ival(k)):
             return
-        for taken, target in zip((True, False), entry[1].aux):
+        for taken, target, other in zip((True, False), entry[1].aux, entry[1].aux[::-1]):
             body = [f.ins[r] for r in f.blocks[target].ins]
             if len(body) != 1 or body[0].op != Op.RET or len(f.blocks[target].preds) != 1:
                 continue
@@ -381,6 +386,7 @@ class CodeGen:
             a.xor(eax, eax)
             a.ret()
             a.bind(done)
+            self.entry_goes_to = other
             return
 
     def arg_location(self, param: int) -> int | None:
