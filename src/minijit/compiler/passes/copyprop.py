@@ -4,8 +4,9 @@ Requires: SSA.  Invalidates: nothing beyond the removed instructions.
 
 A phi is trivial when its operands are all one value or the phi itself (the SSA
 builder places such phis for variables a loop reads but never changes).
-Removing one can make another trivial, so the pass repeats until none is left;
-each round is linear.
+Removing one can make another trivial, so the phis are looked at again until
+none changes, reading their operands through the replacements found so far;
+then every use is rewritten once.  Only the phis are walked more than once.
 """
 
 from __future__ import annotations
@@ -16,19 +17,32 @@ __all__ = ["run"]
 
 
 def run(f: Function) -> None:
-    while True:
-        mapping: dict[int, int] = {}
-        for block in f.blocks:
-            for ref in block.ins:
-                ins = f.ins[ref]
-                if ins.op == Op.COPY:
-                    mapping[ref] = ins.args[0]
-                elif ins.op == Op.PHI:
-                    others = {a for a in ins.args if a != ref}
-                    if len(others) == 1:
-                        mapping[ref] = others.pop()
-        if not mapping:
-            return
-        # a phi mapped onto itself through a cycle of trivial phis keeps one member
-        substitute(f, mapping)
-        remove_refs(f, set(mapping))
+    mapping: dict[int, int] = {}
+    phis: list[int] = []
+    for block in f.blocks:
+        for ref in block.ins:
+            ins = f.ins[ref]
+            if ins.op == Op.COPY:
+                mapping[ref] = ins.args[0]
+            elif ins.op == Op.PHI:
+                phis.append(ref)
+
+    def final(ref: int) -> int:
+        while ref in mapping:
+            ref = mapping[ref]
+        return ref
+
+    changed = True
+    while changed:
+        changed = False
+        for ref in phis:
+            if ref in mapping:
+                continue
+            # a cycle of trivial phis keeps one member: it is excluded as "itself"
+            others = {final(a) for a in f.ins[ref].args}
+            others.discard(ref)
+            if len(others) == 1:
+                mapping[ref] = others.pop()
+                changed = True
+    substitute(f, mapping)
+    remove_refs(f, set(mapping))
