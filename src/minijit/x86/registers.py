@@ -11,9 +11,21 @@ a size keyword (``qword[...]``) turns it into a :class:`Mem` whose kind
 (``"m64"``) says its size.  ``rip + label`` makes a rip-relative address to a
 :class:`Label`.  An address without a size keyword is an unsized ``"m"``
 operand, fine where the other operand or the form fixes the size (``lea``).
+
+Memory operands (and masked operands) are *interned*: making one returns the live
+object of the same value if there is one, so equal operands are one object and
+compare and hash by identity, in C.  The builder's encoding caches hash the
+operands of every instruction, and a Python ``__hash__`` (or ``__eq__``, for an
+operand made again) cost more than the rest of the lookup.  The table holds weak
+references, so an operand nobody uses is freed; one with a label is kept in the
+label's own table, so the global table never keeps a label (and its assembler)
+alive.
 """
 
 from __future__ import annotations
+
+import threading
+import weakref
 
 __all__ = ["REGISTERS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg"]
 
@@ -58,6 +70,10 @@ class Reg:
     def __repr__(self) -> str:
         return self.name
 
+    def __reduce__(self) -> tuple:
+        # One object per register: a copied or unpickled register is that object.
+        return _register, (self.name,)
+
     # Register arithmetic builds addresses: rdi + 8, rdi + rcx*8, rip + label.
     def __add__(self, other: object) -> Address:
         return Address(self, None, 1, 0, None) + other
@@ -80,7 +96,7 @@ class Reg:
 class Label:
     """A position in the code, bound with ``Assembler.bind``; ``name`` is for messages."""
 
-    __slots__ = ("bound", "index", "name", "owner")
+    __slots__ = ("bound", "index", "name", "operands", "owner")
     kind = sel = "rel"
 
     def __init__(self, name: str, owner: object = None, index: int = -1) -> None:
@@ -88,6 +104,7 @@ class Label:
         self.owner = owner
         self.index = index
         self.bound = False
+        self.operands = _Interned()  # the memory operands that name this label
 
     def __repr__(self) -> str:
         return f"Label({self.name!r})"
@@ -157,20 +174,72 @@ class Address:
         return " + ".join(parts).replace("+ -", "- ").replace("+ +", "+ ")
 
 
+class _Interned:
+    """Values (tuples) -> the one live operand object of that value, by weak reference.
+
+    Looking up is one dict lookup and one dereference; adding is one
+    ``dict.setdefault`` (atomic: it only fills a missing key), so two threads making
+    the same operand get one object.  Replacing the entry of a freed operand, and
+    sweeping such entries out when the table has doubled since the last sweep, take
+    a lock: only its holder removes or replaces entries.
+    """
+
+    __slots__ = ("refs", "sweep_at")
+
+    def __init__(self) -> None:
+        self.refs: dict[tuple, weakref.ref] = {}
+        self.sweep_at = 1024
+
+    def add(self, key: tuple, obj: object) -> object:
+        """``obj`` as the live object of ``key``, or the one another thread added first."""
+        ref = weakref.ref(obj)
+        old = self.refs.setdefault(key, ref)
+        if old is ref:
+            if len(self.refs) >= self.sweep_at:
+                self._sweep()
+            return obj
+        found = old()
+        if found is not None:
+            return found
+        with _INTERN_LOCK:  # the entry of a freed operand
+            old = self.refs.get(key)
+            found = old() if old is not None else None
+            if found is not None:
+                return found
+            self.refs[key] = ref
+            return obj
+
+    def _sweep(self) -> None:
+        with _INTERN_LOCK:
+            for key, ref in list(self.refs.items()):
+                if ref() is None:
+                    del self.refs[key]
+            self.sweep_at = max(1024, 2 * len(self.refs))
+
+
+_INTERN_LOCK = threading.Lock()
+_MEMS = _Interned()
+
+
+def _table(label: Label | None) -> _Interned:
+    """Where an operand naming ``label`` is interned: the label's own table, or the
+    global one."""
+    return _MEMS if label is None else label.operands
+
+
 class Mem:
     """A memory operand: an address and an access size in bits (0: unsized).
 
-    Equal and hashing by value (its fields are fixed once made), so the builder's
-    encoding caches recognise ``qword[rsp + 8]`` made twice.
+    Interned (see the module's header): ``qword[rsp + 8]`` made twice is one object,
+    so the builder's encoding caches recognise it, by identity.
     """
 
     __slots__ = (
+        "__weakref__",
         "base",
         "bcst",
         "disp",
-        "hash",
         "index",
-        "key",
         "kind",
         "label",
         "scale",
@@ -178,7 +247,15 @@ class Mem:
         "size",
     )
 
-    def __init__(self, size: int, address: Address, bcst: bool = False) -> None:
+    def __new__(cls, size: int, address: Address, bcst: bool = False) -> Mem:
+        key = (size, address.base, address.index, address.scale, address.disp, bcst)
+        table = _table(address.label)
+        ref = table.refs.get(key)
+        if ref is not None:
+            found = ref()
+            if found is not None:
+                return found
+        self = object.__new__(cls)
         self.size = size
         self.bcst = bcst
         # A broadcast element (AVX-512 ``qword ptr [rax]{1to8}``) is its own kind.
@@ -188,8 +265,10 @@ class Mem:
         self.scale = address.scale
         self.disp = address.disp
         self.label = address.label
-        self.key = (size, self.base, self.index, self.scale, self.disp, self.label, bcst)
-        self.hash = hash(self.key)
+        return table.add(key, self)
+
+    def __reduce__(self) -> tuple:
+        return Mem, (self.size, self.address(), self.bcst)
 
     @property
     def broadcast(self) -> Mem:
@@ -205,12 +284,6 @@ class Mem:
         """AVX-512 write mask on a memory destination: ``zmmword[rax](k1)``."""
         return Masked(self, mask, False)
 
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Mem and self.key == other.key
-
-    def __hash__(self) -> int:
-        return self.hash
-
     def __repr__(self) -> str:
         keyword = SIZE_NAMES.get(self.size, "")
         text = f"{keyword} ptr [{self.address()}]" if keyword else f"[{self.address()}]"
@@ -222,32 +295,37 @@ class Masked:
 
     ``kind`` is the operand's own kind and ``sel`` adds ``{k}`` (``{k}{z}``), so only
     forms that take a mask match; the encoder puts ``mask`` in EVEX.aaa and ``zero``
-    in EVEX.z.
+    in EVEX.z.  Interned, as :class:`Mem` is.
     """
 
-    __slots__ = ("hash", "key", "kind", "mask", "op", "sel", "zero")
+    __slots__ = ("__weakref__", "kind", "mask", "op", "sel", "zero")
 
-    def __init__(self, op: Reg | Mem, mask: Reg, zero: bool) -> None:
+    def __new__(cls, op: Reg | Mem, mask: Reg, zero: bool) -> Masked:
         if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
             raise _error(f"a write mask must be k1-k7, not {mask!r}")
+        zero = bool(zero)
+        key = (op, mask, zero)
+        table = _table(op.label if type(op) is Mem else None)
+        ref = table.refs.get(key)
+        if ref is not None:
+            found = ref()
+            if found is not None:
+                return found
+        self = object.__new__(cls)
         self.op = op
         self.mask = mask
-        self.zero = bool(zero)
+        self.zero = zero
         self.kind = op.kind
-        self.sel = op.sel + ("{k}{z}" if self.zero else "{k}")
-        self.key = (op, mask, self.zero)
-        self.hash = hash(self.key)
+        self.sel = op.sel + ("{k}{z}" if zero else "{k}")
+        return table.add(key, self)
+
+    def __reduce__(self) -> tuple:
+        return Masked, (self.op, self.mask, self.zero)
 
     @property
     def z(self) -> Masked:
         """Zeroing-masking: ``zmm0(k1).z`` is ``zmm0 {k1}{z}``."""
         return Masked(self.op, self.mask, True)
-
-    def __eq__(self, other: object) -> bool:
-        return type(other) is Masked and self.key == other.key
-
-    def __hash__(self) -> int:
-        return self.hash
 
     def __repr__(self) -> str:
         return f"{self.op!r} {{{self.mask.name}}}" + ("{z}" if self.zero else "")
@@ -294,6 +372,10 @@ def _error(message: str) -> Exception:
     from minijit.x86.errors import AsmError
 
     return AsmError(message)
+
+
+def _register(name: str) -> Reg:
+    return REGISTERS[name]
 
 
 def _make_registers() -> dict[str, Reg]:

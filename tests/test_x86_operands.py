@@ -1,0 +1,82 @@
+"""Memory and masked operands are interned: one live object per value (see registers.py).
+
+The builder's encoding caches rely on it (they hash operands by identity), so these
+pin down that equal values are one object, different values are not, nothing is
+kept alive by the tables, and copies and pickles come back as the same object.
+"""
+
+from __future__ import annotations
+
+import copy
+import gc
+import pickle
+import weakref
+
+from minijit.x86 import Assembler, assemble, byte, dword, k1, k2, qword, rax, rcx, rip, rsp
+from minijit.x86 import xmmword, zmm1, zmmword
+from minijit.x86.registers import _MEMS, Address, Mem
+from minijit.x86.syntax import parse_operand
+
+
+def test_equal_memory_operands_are_one_object():
+    made = qword[rsp + 8]
+    assert made is qword[rsp + 8]
+    assert made is Mem(64, Address(rsp, None, 1, 8, None))
+    assert made is parse_operand("qword ptr [rsp + 8]")
+    assert made == qword[rsp + 8] and hash(made) == hash(qword[rsp + 8])
+
+
+def test_memory_operands_of_different_values_differ():
+    base = qword[rax + rcx * 8 + 16]
+    others = [dword[rax + rcx * 8 + 16], qword[rax + rcx * 4 + 16], qword[rax + rcx * 8 + 17],
+              qword[rcx + rax * 8 + 16], qword[rax + rcx * 8 + 16].broadcast, byte[rax]]
+    assert all(other is not base and other != base for other in others)
+    assert len({id(other) for other in others}) == len(others)
+
+
+def test_masked_operands_are_interned_too():
+    assert zmm1(k1) is zmm1(k1)
+    assert zmm1(k1).z is zmm1(k1, z=True)
+    assert zmm1(k1) is not zmm1(k2) and zmm1(k1) is not zmm1(k1).z
+    assert zmmword[rax](k1) is zmmword[rax](k1)
+
+
+def test_an_operand_nobody_uses_is_freed():
+    ref = weakref.ref(qword[rcx + 0x12345])
+    gc.collect()
+    assert ref() is None
+    assert qword[rcx + 0x12345].disp == 0x12345  # made again, fresh
+
+
+def test_a_labelled_operand_lives_in_its_label_not_the_global_table():
+    """The global table never holds a label (it would keep the label's assembler
+    alive); the label's own table holds only weak references."""
+    a = Assembler()
+    label = a.label("const")
+    operand = xmmword[rip + label]
+    assert operand is xmmword[rip + label]
+    assert [key for key in _MEMS.refs if label in key] == []
+    assert list(label.operands.refs.values())[0]() is operand
+    ref = weakref.ref(operand)
+    del operand
+    gc.collect()
+    assert ref() is None
+
+
+def test_the_table_sweeps_freed_operands():
+    for disp in range(5000):
+        qword[rax + 0x10000 + disp]  # noqa: B018 (made and dropped at once)
+    assert len(_MEMS.refs) < 3000
+
+
+def test_copies_and_pickles_are_the_same_object():
+    for operand in (qword[rax + 8], zmm1(k1), qword[rax + rcx * 2].broadcast, rax):
+        assert copy.copy(operand) is operand
+        assert copy.deepcopy(operand) is operand
+        assert pickle.loads(pickle.dumps(operand)) is operand
+
+
+def test_text_and_builder_share_operands_and_bytes():
+    a = Assembler()
+    a.add(rax, qword[rsp + 8])
+    assert assemble("add rax, qword ptr [rsp + 8]") == a.assemble() == bytes.fromhex("4803442408")
