@@ -6,7 +6,9 @@ that bytearray:
 
 - ``Bind``: a label's position;
 - ``Branch``: a jump/call to a label, not yet in the bytearray (its size is not
-  known until layout);
+  known until layout), or to a numeric address (``jmp 0x401000``: always the rel32
+  form, as GNU as gives, since the target lies outside the code; its displacement
+  depends on the load address given to ``assemble()``);
 - ``Fixup``: an instruction already in the bytearray whose rip-relative disp32
   points at a label (fixed size, patched after layout);
 - ``Align``: padding with multi-byte nops to a power-of-two boundary;
@@ -105,14 +107,16 @@ class Prefixed:
 
 
 class Branch:
-    """A jump or call to a label: rel8 form ``short`` (may be None), rel32 form ``near``."""
+    """A jump or call to a label, or to the numeric ``address`` (then ``label`` is
+    None): rel8 form ``short`` (may be None), rel32 form ``near``."""
 
-    __slots__ = ("label", "long", "near", "pos", "short", "text")
+    __slots__ = ("address", "label", "long", "near", "pos", "short", "text")
 
-    def __init__(self, pos: int, label: Label, short: bytes | None,
-                 near: bytes | None, text: str) -> None:
+    def __init__(self, pos: int, label: Label | None, short: bytes | None,
+                 near: bytes | None, text: str, address: int = 0) -> None:
         self.pos = pos
         self.label = label
+        self.address = address
         self.short = short
         self.near = near
         self.long = short is None
@@ -295,6 +299,9 @@ class Assembler:
     def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
+        if len(ops) == 1 and type(ops[0]) is int and _branch_forms(mnemonic) is not None:
+            self._branch(mnemonic, ops)  # a numeric target: jmp 0x401000
+            return None
         try:
             form, ops, code = choose(mnemonic, ops)
         except AsmError as error:
@@ -321,17 +328,19 @@ class Assembler:
 
     def _branch(self, mnemonic: str, ops: tuple) -> None:
         target = ops[0]
+        short, near = _branch_forms(mnemonic)
+        text = instruction_text(mnemonic, ops)
+        if type(target) is int:
+            if near is None:
+                raise AsmError(f"{text}: {mnemonic} has only a rel8 form, which cannot "
+                               "reach a numeric address (GNU as refuses it too); use a label")
+            if not -(1 << 63) <= target < (1 << 64):
+                raise AsmError(f"{text}: address {target:#x} does not fit in 64 bits")
+            self._items.append(Branch(len(self._buf), None, None, near, text, target))
+            return
         if isinstance(target, Label):
             self._check_label(target)
-        cands = kinds_table(canonical(mnemonic))[("rel",)]
-        short = near = None
-        for form, _ in cands:
-            if form.rel_size == 1:
-                short = form.opcode
-            else:
-                near = form.opcode
-        self._items.append(Branch(len(self._buf), target, short, near,
-                                  instruction_text(mnemonic, ops)))
+        self._items.append(Branch(len(self._buf), target, short, near, text))
 
     def _check_label(self, label: Label) -> None:
         if label.owner is not self:
@@ -347,7 +356,8 @@ class Assembler:
             self._offsets = {}
             return bytes(buf)
         for item in items:
-            if type(item) in (Branch, Fixup, Absolute) and not item.label.bound:
+            if type(item) in (Branch, Fixup, Absolute) and item.label is not None and \
+                    not item.label.bound:
                 raise _item_error(item, f"label {item.label.name!r} is used but never bound "
                                         "(undefined label)")
         offsets, places = _relax(items)
@@ -359,11 +369,18 @@ class Assembler:
             start = item.pos
             kind = type(item)
             if kind is Branch:
-                target = offsets[item.label]
+                if item.label is None:
+                    # a numeric target, relative to where this code is loaded; addresses
+                    # wrap at 64 bits, as GNU as and ld compute them
+                    target = (item.address - address + (1 << 63)) % (1 << 64) - (1 << 63)
+                else:
+                    target = offsets[item.label]
                 if item.long:
                     disp = target - (place + len(item.near) + 4)
+                    disp = (disp + (1 << 63)) % (1 << 64) - (1 << 63)
                     if not -(1 << 31) <= disp < (1 << 31):
-                        raise _item_error(item, f"{item.text}: target out of rel32 range")
+                        where = "" if item.label else f" of code loaded at {address:#x}"
+                        raise _item_error(item, f"{item.text}: target out of rel32 range{where}")
                     out += item.near + (disp & 0xFFFFFFFF).to_bytes(4, "little")
                 else:
                     disp = target - (place + len(item.short) + 1)
@@ -487,6 +504,21 @@ def _grow(item: Branch, disp: int) -> None:
         raise _item_error(item, f"{item.text}: label out of rel8 range ({disp} bytes) and "
                                 f"{item.text.split()[0]} has no rel32 form")
     item.long = True
+
+
+def _branch_forms(mnemonic: str) -> tuple[bytes | None, bytes | None] | None:
+    """The opcodes of the rel8 and rel32 forms of a canonical ``mnemonic`` (either may be
+    None), or None if it is not a branch."""
+    cands = kinds_table(mnemonic).get(("rel",))
+    if cands is None:
+        return None
+    short = near = None
+    for form, _ in cands:
+        if form.rel_size == 1:
+            short = form.opcode
+        else:
+            near = form.opcode
+    return short, near
 
 
 def _condition(cond: str) -> str:

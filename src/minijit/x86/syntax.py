@@ -20,7 +20,10 @@ Grammar (``;`` and ``#`` start comments)::
                | .intel_syntax noprefix | .text | .globl/.global name (accepted, no effect)
 
 A ``name`` operand is a label: a branch target, or with ``rip`` a rip-relative
-address.  Operand texts without labels are parsed once and cached.
+address.  A ``number`` as the target of a jump or call is an address
+(``call 0x401000``), reached from where the code is loaded (``address``) with the
+rel32 form, as GNU as and ld do.  Operand texts without labels are parsed once and
+cached.
 """
 
 from __future__ import annotations
@@ -336,9 +339,11 @@ def assemble(source: str, address: int = 0) -> bytes:
         except AsmError as error:
             raise AsmError(f"line {number}: {text}: {_strip_text(str(error), text)}") from None
         if len(items) != count:
+            # a layout item (a branch to an address...) names its line in errors found at
+            # layout, so its line is not cached
             for item in items[count:]:
                 item_lines[id(item)] = number
-        if entry is not None and len(cache) < LINE_CACHE_LIMIT:
+        elif entry is not None and len(cache) < LINE_CACHE_LIMIT:
             cache[line] = entry
     try:
         return asm.assemble(address)
