@@ -218,7 +218,8 @@ class Dispatcher:
         cell.value = kernel.block.address + compiled.body_offset
         kernel.entry = make_entry(kernel.block.address, types, compiled.ret_type)
         self._kernels[types] = kernel
-        self._install_entry()
+        if kernel.entry_kinds:  # array kernels join the entry once an argument shows how
+            self._install_entry()
         return kernel
 
     def _install_entry(self) -> None:
