@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from minijit.compiler.codegen import CodeGen
 from minijit.compiler.frontend import build
-from minijit.compiler.ir import BR_FUSABLE, Function, Op, format_function, snapshot
+from minijit.compiler.ir import BR_FUSABLE, Function, Op
 from minijit.compiler.passes import optimize
 from minijit.compiler.regalloc import allocate, split_critical_edges
 from minijit.compiler.source import parse_function
@@ -23,24 +23,17 @@ CHECK = False
 
 
 class Compiled:
-    __slots__ = ("code", "body_offset", "data_offset", "_ir", "lines", "ret_type", "callees")
+    __slots__ = ("code", "body_offset", "data_offset", "ir", "lines", "ret_type", "callees")
 
-    def __init__(self, code: bytes, body_offset: int, data_offset: int, ir: Function,
+    def __init__(self, code: bytes, body_offset: int, data_offset: int, ir: str,
                  lines: list[tuple[int, int]], ret_type: int, callees: list) -> None:
         self.code = code
         self.body_offset = body_offset
         self.data_offset = data_offset  # the constant pool, to the end
-        self._ir: Function | str = ir  # the optimised IR, as text once asked for
+        self.ir = ir
         self.lines = lines
         self.ret_type = ret_type
         self.callees = callees
-
-    @property
-    def ir(self) -> str:
-        """The IR after optimisation, as text (formatted on first use)."""
-        if not isinstance(self._ir, str):
-            self._ir = format_function(self._ir)
-        return self._ir
 
 
 def fused_compares(f: Function) -> set[int]:
@@ -68,7 +61,7 @@ def compile_function(pyfunc, arg_types: tuple[int, ...], key: object, pending, r
     fdef, source = parse_function(pyfunc)
     f = build(pyfunc, fdef, source, arg_types, pending, resolve)
     optimize(f, check=check or CHECK)
-    optimised = snapshot(f)
+    ir_text = f.ir()
     split_critical_edges(f)
     fused = fused_compares(f)
     alloc = allocate(f, fused)
@@ -77,5 +70,5 @@ def compile_function(pyfunc, arg_types: tuple[int, ...], key: object, pending, r
     code = asm.assemble()
     lines = [(asm.offset(label), line) for label, line in gen.lines]
     lines.append((asm.offset(gen.epilogue), None))  # epilogue, error exits, slow paths
-    return Compiled(code, asm.offset(gen.body), asm.offset(gen.pool_start), optimised, lines,
+    return Compiled(code, asm.offset(gen.body), asm.offset(gen.pool_start), ir_text, lines,
                     f.ret_type, gen.callees)

@@ -342,24 +342,6 @@ def format_function(f: Function) -> str:
     return "\n".join(out) + "\n"
 
 
-def snapshot(f: Function) -> Function:
-    """A copy of ``f`` to format later (``format_function``), unchanged by the passes run
-    after it (critical-edge splitting rewrites branches and predecessor lists).  Its
-    blocks and their instructions are copied; constants are shared, being only ever
-    appended.  Copying costs a tenth of formatting, which most compiles never need."""
-    copy = Function(f.name, f.param_names, f.param_types)
-    copy.ret_type, copy.consts = f.ret_type, f.consts
-    copy.ins = list(f.ins)
-    for block in f.blocks:
-        twin = Block(block.id, block.loop_depth)
-        twin.ins, twin.preds = list(block.ins), list(block.preds)
-        copy.blocks.append(twin)
-        for ref in block.ins:
-            ins = f.ins[ref]
-            copy.ins[ref] = Ins(ins.op, ins.type, ins.args, ins.aux, ins.line, ins.block)
-    return copy
-
-
 def substitute(f: Function, mapping: dict[int, int]) -> None:
     """Replace every use of a key of ``mapping`` by its value (chains are followed)."""
     if not mapping:
