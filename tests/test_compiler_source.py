@@ -43,6 +43,7 @@ def test_a_function_is_parsed_from_its_own_lines_once(tmp_path, monkeypatch):
     assert [node.lineno for node in found] == [1 + 3 * i for i in range(50)]
     assert (method.lineno, method.col_offset) == (152, 4)  # not the module-level f0
     assert method.body[0].lineno == 153
+    assert max(map(len, parsed)) < 50  # no padding up to the function's line
     assert [text.split() for text in parsed] == (
         [["def", f"f{i}(a):", "return", "a", "+", str(i)] for i in range(50)]
         + [["if", "1:", "def", "f0(self,", "a):", "return", "a"]])

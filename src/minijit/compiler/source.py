@@ -2,9 +2,9 @@
 
 A function's code object says where it starts (``co_firstlineno``: its first
 decorator or its ``def``) and, through the positions of its instructions and of
-the code nested in it, where it ends.  Only those lines are parsed, padded with
-blank lines so that every node keeps the line and column a user sees in the
-editor (an indented method is parsed under an ``if 1:`` on the line above).
+the code nested in it, where it ends.  Only those lines are parsed (an indented
+method under an ``if 1:``, so that columns stay the editor's), and the tree's
+line numbers are then shifted to the file's.
 Compiling one function of a large module thus costs a parse of that function,
 not of the module, and the tree is cached while the file's text is unchanged.
 
@@ -51,13 +51,14 @@ def _cut(lines: list[str], code: CodeType) -> ast.FunctionDef | None:
     indented = text[:1] in (" ", "\t")
     if indented and first == 1:
         return None
-    padding = "\n" * (first - 1 - indented) + ("if 1:\n" if indented else "")
     try:
-        tree = ast.parse(padding + text, code.co_filename)
+        tree = ast.parse("if 1:\n" + text if indented else text, code.co_filename)
     except SyntaxError:
         return None
     node = tree.body[0].body[0] if indented else tree.body[0]
-    return node if isinstance(node, ast.FunctionDef) and node.name == code.co_name else None
+    if not isinstance(node, ast.FunctionDef) or node.name != code.co_name:
+        return None
+    return ast.increment_lineno(node, first - 1 - indented)
 
 
 def _find(code: CodeType) -> tuple[list[str], ast.AST | None] | None:
