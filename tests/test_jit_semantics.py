@@ -554,6 +554,20 @@ def test_module_constants_are_frozen_at_compile_time():
         SCALE = 3
 
 
+def test_closure_variables_shadow_globals_and_are_frozen_too():
+    SCALE = 7  # noqa: N806 -- shadows the module's SCALE for the nested function
+    offset = 0.25
+
+    @jit
+    def uses_closure(x):
+        return x * SCALE + offset + RATE
+
+    assert_same(uses_closure, 4)  # 4 * 7 + 0.25 + 0.5
+    assert uses_closure(4) == 28.75
+    offset = 1.0  # noqa: F841 -- changed after compiling: the code keeps 0.25
+    assert uses_closure(4) == 28.75
+
+
 def test_register_pressure_spills_ints_and_floats_across_calls():
     ints = "\n".join(f"    v{i} = a * {i + 3} - {i}" for i in range(24))
     floats = "\n".join(f"    f{i} = math.sin(x + {i}.5) * {i + 1}.0" for i in range(20))

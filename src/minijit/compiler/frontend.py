@@ -28,7 +28,8 @@ from __future__ import annotations
 import ast
 import builtins
 import math
-from collections.abc import Callable
+from collections import ChainMap
+from collections.abc import Callable, Mapping
 
 from minijit.compiler import subscripts
 from minijit.compiler.arrays import is_array
@@ -861,12 +862,15 @@ class _Returns:
     declared = False
 
 
-def _namespace(pyfunc) -> dict:
-    names = dict(pyfunc.__globals__)
-    if pyfunc.__closure__:
-        for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__):
-            names[name] = cell.cell_contents
-    return names
+def _namespace(pyfunc) -> Mapping[str, object]:
+    """The names a function reads besides its locals: its closure's cells, then its
+    module's globals, read where they stand (a module may hold thousands of names, and
+    every compile and every inlined call would copy them)."""
+    if not pyfunc.__closure__:
+        return pyfunc.__globals__
+    cells = {name: cell.cell_contents
+             for name, cell in zip(pyfunc.__code__.co_freevars, pyfunc.__closure__)}
+    return ChainMap(cells, pyfunc.__globals__)
 
 
 def _self_inline_depth(fdef: ast.FunctionDef) -> int:
