@@ -4,7 +4,7 @@ Every error the front end raises points at one construct of the user's source:
 its file, line and column, the source line quoted, and a caret row under the
 construct, followed by what is not supported and, where it helps, what is::
 
-    example.py:3:9: list displays are not supported; @jit compiles int, float and bool scalars
+    example.py:2:12: a list display is not supported in @jit functions; ...
         return [x]
                ^^^
 
