@@ -296,19 +296,25 @@ def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
 @lru_cache(maxsize=None)
 def _wide_with_66() -> frozenset[int]:
     """Map keys with a 66 prefix that REX.W turns into the 64-bit form without it
-    (66 REX.W 01: add r/m64, the 66 ignored): the key without 66 has a REX.W form and
-    the key with 66 has none (66 REX.W 0F 3A 16 is pextrq; 66 REX.W 0F 10 is movupd,
+    (66 REX.W 01: add r/m64, the 66 ignored): the key without 66 has a REX.W form, or
+    a form 64-bit without one (66 REX.W 58: pop r64, as push/pop default to 64 bits),
+    and the key with 66 has none (66 REX.W 0F 3A 16 is pextrq; 66 REX.W 0F 10 is movupd,
     where 66 is a mandatory prefix and W is ignored)."""
     maps = opcode_maps()
 
-    def has_w(key: int) -> bool:
+    def patterns(key: int) -> list:
         slot = maps.get(key, ())
-        patterns = [p for group in slot for p in group] if type(slot) is tuple else slot
-        return any(p.w == 1 for p in patterns)
+        return [p for group in slot for p in group] if type(slot) is tuple else slot
+
+    def has_w(key: int) -> bool:
+        return any(p.w == 1 for p in patterns(key))
+
+    def wide(key: int) -> bool:
+        return any(p.w == 1 or p.form.size == 64 for p in patterns(key))
 
     return frozenset(key for key in maps if key >> 16 & 0xFF == 0x66
                      and key >> 8 & 0xFF < VEX_SPACE and not has_w(key)
-                     and has_w(key & ~0xFF0000))
+                     and wide(key & ~0xFF0000))
 
 
 # --- decoding ---------------------------------------------------------------------------
@@ -567,7 +573,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
                 inner += _hex(disp) if disp < 0 else "+" + _hex(disp)
             memory = segment + "[" + inner + "]"
             segment = ""
-    if segment:
+    if segment and pattern.form.moffs_i < 0:
         raise _Bad  # fs/gs only mean something before a memory operand
     imm_at = pos
     end = pos + pattern.imm_size
@@ -611,7 +617,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
         elif role == MOFFS:   # movabs: a 64-bit absolute address after the opcode
             value = int.from_bytes(code[pos:pos + MOFFS_BYTES], "little")
             pos += MOFFS_BYTES
-            operands.append(f"{op.ptr}[{_hex(value)}]")
+            operands.append(f"{op.ptr}{segment}[{_hex(value)}]")
             continue
         else:  # IS4: a register in the high four bits of an immediate byte
             num = code[pos] >> 4
