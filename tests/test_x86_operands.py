@@ -12,8 +12,22 @@ import gc
 import pickle
 import weakref
 
-from minijit.x86 import Assembler, assemble, byte, dword, k1, k2, qword, rax, rcx, rip, rsp
-from minijit.x86 import xmmword, zmm1, zmmword
+from minijit.x86 import (
+    Assembler,
+    assemble,
+    byte,
+    dword,
+    k1,
+    k2,
+    qword,
+    rax,
+    rcx,
+    rip,
+    rsp,
+    xmmword,
+    zmm1,
+    zmmword,
+)
 from minijit.x86.registers import _MEMS, Address, Mem
 from minijit.x86.syntax import parse_operand
 

@@ -3,8 +3,8 @@
 ``Assembler`` builds code method by method; ``assemble(source)`` does the same from
 GNU as's ``.intel_syntax noprefix`` text.  Both read one instruction table
 (:mod:`minijit.x86.table`) through one encoder (:mod:`minijit.x86.encoder`).
-Registers and size keywords are importable names: ``from minijit.x86 import rax,
-qword``.
+Registers, size keywords and the fs/gs segments are importable names: ``from
+minijit.x86 import rax, qword, fs``.
 
 The text front end (``assemble``) and the disassembler (``disassemble``,
 ``Instruction``) are imported on first use: a program that only builds code does
@@ -15,9 +15,10 @@ from __future__ import annotations
 
 from minijit.x86.assembler import Assembler
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, SIZES, Label, Mem, Reg
+from minijit.x86.registers import REGISTERS, SEGMENTS, SIZES, Label, Mem, Reg
 
 globals().update(REGISTERS)
+globals().update(SEGMENTS)
 globals().update({name: size for name, size in SIZES.items() if name != "ptr"})
 
 _LAZY = {
@@ -36,7 +37,7 @@ __all__ = [
     "assemble",
     "disassemble",
 ]
-__all__ += list(REGISTERS) + [name for name in SIZES if name != "ptr"]
+__all__ += list(REGISTERS) + list(SEGMENTS) + [name for name in SIZES if name != "ptr"]
 
 
 def __getattr__(name: str) -> object:

@@ -81,6 +81,7 @@ def instruction_text(mnemonic: str, ops: Sequence[object]) -> str:
     return f"{mnemonic} {', '.join(operand_text(o) for o in ops)}".strip()
 
 
+SEGMENT_PREFIXES = (0x64, 0x65)  # fs, gs
 PREFIXES = {"lock": 0xF0, "rep": 0xF3, "repe": 0xF3, "repz": 0xF3, "repne": 0xF2,
             "repnz": 0xF2}
 LOCKABLE = frozenset(("add", "adc", "and", "btc", "btr", "bts", "cmpxchg", "dec", "inc",
@@ -282,10 +283,15 @@ class Assembler:
         except AsmError:
             del self._buf[-1]
             raise
-        if self._buf[start + 1] == 0x66:
-            # GNU as writes the operand-size prefix first: 66 F3 AB is rep stosw, 66 F0
-            # 83 /0 lock add word (same length, so no recorded position moves)
-            self._buf[start:start + 2] = bytes((0x66, PREFIXES[prefix]))
+        # GNU as writes a segment override, then the operand-size prefix, before lock
+        # or rep: 66 F3 AB is rep stosw, 64 66 F0 83 /0 lock add word ptr fs:[...]
+        # (same length, so no recorded position moves)
+        end = start + 1
+        if self._buf[end] in SEGMENT_PREFIXES:
+            end += 1
+        if self._buf[end] == 0x66:
+            end += 1
+        self._buf[start:end] = self._buf[start + 1:end] + bytes((PREFIXES[prefix],))
 
     def jcc(self, cond: str, target: Label) -> None:
         self.emit("j" + _condition(cond), target)

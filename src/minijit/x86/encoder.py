@@ -28,9 +28,17 @@ from functools import cache
 from struct import Struct
 
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, Address, Label, Masked, Mem, Reg
-from minijit.x86.table import (ALL_ENTRIES, CONDITION_ALIASES, MEM_SIZED, Form, entries_of,
-                               form_at, forms_of, operand_specs)
+from minijit.x86.registers import REGISTERS, Label, Masked, Mem, Reg
+from minijit.x86.table import (
+    ALL_ENTRIES,
+    CONDITION_ALIASES,
+    MEM_SIZED,
+    Form,
+    entries_of,
+    form_at,
+    forms_of,
+    operand_specs,
+)
 
 __all__ = [
     "KindsTable",
@@ -378,8 +386,9 @@ def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:
     return rex
 
 
-def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes, bytes, bytes]:
-    """(prefix, REX/VEX/EVEX, opcode, ModRM+SIB+disp, immediate) bytes of ``form`` on ``ops``."""
+def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, ...]:
+    """(segment, prefix, REX/VEX/EVEX, opcode, ModRM+SIB+disp, immediate) bytes of
+    ``form`` on ``ops``."""
     aaa = z = 0
     if form.evex is not None and type(ops[0]) is Masked:
         aaa, z = ops[0].mask.num, ops[0].zero
@@ -387,6 +396,9 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
     reg3 = form.digit or 0
     r = x = b = r4 = 0
     rm_op = ops[form.rm_i] if form.rm_i >= 0 else None
+    mem = rm_op if form.moffs_i < 0 else ops[form.moffs_i]
+    # GNU as writes a segment override first, before the operand-size prefix
+    segment = mem.segment.prefix if type(mem) is Mem and mem.segment else b""
     if form.reg_i >= 0:
         reg = ops[form.reg_i]
         reg3, r, r4 = reg.code, reg.rex, reg.num >> 4
@@ -443,13 +455,12 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, bytes, bytes,
         else:
             size = form.imm_size
             imm = (ops[form.imm_i] & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-    return form.prefix, head, opcode, tail, imm
+    return segment, form.prefix, head, opcode, tail, imm
 
 
 def encode(form: Form, ops: Sequence[object]) -> bytes:
     """The bytes of ``form`` applied to ``ops`` (as checked by :func:`select`)."""
-    prefix, head, opcode, tail, imm = _components(form, ops)
-    return prefix + head + opcode + tail + imm
+    return b"".join(_components(form, ops))
 
 
 def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str]]:
@@ -457,8 +468,11 @@ def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str
 
     ``b"".join(f[1] for f in form_fields(...)) == encode(...)``.
     """
-    prefix, head, opcode, tail, imm = _components(form, ops)
+    segment, prefix, head, opcode, tail, imm = _components(form, ops)
     fields = []
+    if segment:
+        name = "fs" if segment == b"\x64" else "gs"
+        fields.append(("segment", segment, f"{name} segment override"))
     if prefix:
         fields.append(("prefix", prefix, "operand-size or mandatory prefix"))
     if head:
@@ -529,7 +543,7 @@ _MOV_SIZE = {"movq": 64, "movd": 32}
 def _sized(op: object, size: int) -> object:
     """An unsized memory operand given ``size``; anything else unchanged."""
     if type(op) is Mem and op.size == 0:
-        return Mem(size, Address(op.base, op.index, op.scale, op.disp, op.label))
+        return Mem(size, op.address(), op.bcst, op.segment)
     return op
 
 
@@ -587,6 +601,10 @@ def choose(mnemonic: str, ops: tuple, table: dict | None = None) -> tuple[Form, 
     if mnemonic in REWRITTEN:
         mnemonic, ops = rewrite(mnemonic, ops)
         table = kinds_table(mnemonic)
+    if mnemonic == "lea" and any(type(op) is Mem and op.segment for op in ops):
+        # GNU as warns and writes the prefix; we refuse what would silently do nothing
+        raise AsmError("a segment override has no effect on lea (it computes an address "
+                       "and reads no memory)")
     form = select(mnemonic, ops, table)
     if form.rel_size:
         return form, ops, b""
@@ -596,7 +614,8 @@ def choose(mnemonic: str, ops: tuple, table: dict | None = None) -> tuple[Form, 
     return form, ops, code
 
 
-def encode_fields(mnemonic: str, ops: Sequence[object]) -> tuple[Form, list[tuple[str, bytes, str]]]:
+def encode_fields(mnemonic: str,
+                  ops: Sequence[object]) -> tuple[Form, list[tuple[str, bytes, str]]]:
     """The form chosen for ``mnemonic ops`` and its bytes as ``(field, bytes, meaning)``.
 
     ``b"".join(f[1] for f in fields)`` is what the assembler emits (``minijit explain``

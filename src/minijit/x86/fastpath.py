@@ -6,7 +6,8 @@ the form alone, that is the form's ``make``; where fixed registers or immediate
 ranges decide among candidates (``add r/m64, imm8`` before ``add RAX, imm32``
 before ``add r/m64, imm32``), it is a picker that calls the ``make`` of the first
 candidate that accepts them (range checks on precomputed bounds).  None means the
-general path must encode it (no candidate fits, or a memory operand carries a label).
+general path must encode it (no candidate fits, or a memory operand is not ``plain``:
+it carries a label or a segment override).
 Nothing is searched at encode time.
 
 ``make`` closes over everything about its form that does not depend on the
@@ -26,10 +27,12 @@ their own:
   broadcast, compressed disp8*N);
 
 and anything else (``is4``, byte-register ``+r`` forms) is ``encoder.encode`` on
-the form.  Left out of the table altogether, for the
-general path (``encoder.choose``): branches, unsized ambiguous memory, GNU as's
-rewrites, VEX direction swaps, masked memory.  A memory operand that carries a
-label also goes the general path (it needs a fixup).
+the form.  Left out of the table altogether, for the general path
+(``encoder.choose``): branches, unsized ambiguous memory, and the rarer of GNU as's
+rewrites (``int 3``, ``xchg`` of a register with itself, ``movq``/``movd`` without
+a vector register).  A VEX register move whose other direction fits a two-byte
+VEX takes that one, as ``encoder.choose`` does.  A memory operand that carries a
+label (it needs a fixup) or a segment override also goes the general path.
 
 Each builder method keeps the entries of the operand kinds it has seen, made on
 first use, so a mnemonic costs only the combinations a program uses.  The bytes
@@ -42,14 +45,22 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from struct import Struct
 
-from minijit.x86.encoder import (AMBIGUOUS, R32, REWRITTEN, address_bytes, byte_register_rex,
-                                 encode, kinds_table)
+from minijit.x86.encoder import (
+    AMBIGUOUS,
+    R32,
+    REWRITTEN,
+    address_bytes,
+    byte_register_rex,
+    encode,
+    kinds_table,
+)
 from minijit.x86.registers import REGISTERS, Masked, Mem
 from minijit.x86.table import Form
 
 __all__ = ["NOT_DIRECT", "direct_entry", "maker"]
 
-#: operands -> bytes, or None for a memory operand with a label (it needs a fixup)
+#: operands -> bytes, or None for a memory operand that is not plain (a label, which
+#: needs a fixup, or a segment override: the general path)
 Make = Callable[[Sequence[object]], bytes | None]
 
 #: REX prefixes by their low four bits (W R X B); 0 means no prefix
@@ -89,7 +100,7 @@ def _byte_rex(form: Form, memory: bool) -> Make:
             reg3, bits = reg.code, w | reg.rex_r
         rm = ops[rm_i]
         if memory:
-            if rm.label is not None:
+            if not rm.plain:
                 return None
             tail, xb = address_bytes(reg3, rm)
         else:
@@ -115,7 +126,7 @@ def _legacy(form: Form, memory: bool) -> Make:
             def make(ops: Sequence[object]) -> bytes:
                 reg = ops[reg_i]
                 rm = ops[rm_i]
-                if rm.label is not None:
+                if not rm.plain:
                     return None
                 tail, xb = address_bytes(reg.code, rm)
                 code = heads[reg.rex_r | xb] + tail
@@ -124,7 +135,7 @@ def _legacy(form: Form, memory: bool) -> Make:
 
         def make(ops: Sequence[object]) -> bytes:
             rm = ops[rm_i]
-            if rm.label is not None:
+            if not rm.plain:
                 return None
             tail, xb = address_bytes(digit, rm)
             code = heads[xb] + tail
@@ -183,7 +194,7 @@ def _vex(form: Form, memory: bool) -> Make:
             reg3, r = reg.code, reg.rex
         rm = ops[rm_i]
         if memory:
-            if rm.label is not None:
+            if not rm.plain:
                 return None
             tail, xb = address_bytes(reg3, rm)
         else:
@@ -207,7 +218,7 @@ def _absolute(form: Form) -> Make:
 
     def make(ops: Sequence[object]) -> bytes | None:
         m = ops[moffs_i]
-        if m.base is not None or m.index is not None or m.label is not None or \
+        if m.base is not None or m.index is not None or not m.plain or \
                 not -(1 << 63) <= m.disp < (1 << 64):
             return None
         return head + pack(m.disp & 0xFFFFFFFFFFFFFFFF)
@@ -252,7 +263,7 @@ def _evex(form: Form, memory: bool) -> Make:
             reg3, fields = reg.code, reg.evex_r
         rm = ops[rm_i]
         if memory:
-            if rm.label is not None:
+            if not rm.plain:
                 return None
             if rm.bcst:
                 low |= 0x10
@@ -282,7 +293,7 @@ def _general(form: Form) -> Make:
 
 def maker(form: Form, memory: bool) -> Make:
     """The byte-making closure of ``form`` for operands whose ``rm`` is memory or not
-    (None for a memory operand with a label)."""
+    (None for a memory operand that is not plain)."""
     if not form.operands:
         code = encode(form, ())
         return lambda ops: code

@@ -11,6 +11,8 @@ a size keyword (``qword[...]``) turns it into a :class:`Mem` whose kind
 (``"m64"``) says its size.  ``rip + label`` makes a rip-relative address to a
 :class:`Label`.  An address without a size keyword is an unsized ``"m"``
 operand, fine where the other operand or the form fixes the size (``lea``).
+A segment before the address, as a slice, overrides the segment:
+``qword[fs:0x28]`` (fs and gs have a base in 64-bit mode: thread-local storage).
 
 Memory operands (and masked operands) are *interned*: making one returns the live
 object of the same value if there is one, so equal operands are one object and
@@ -27,7 +29,8 @@ from __future__ import annotations
 import threading
 import weakref
 
-__all__ = ["REGISTERS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg"]
+__all__ = ["REGISTERS", "SEGMENTS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg",
+           "Segment"]
 
 
 class Reg:
@@ -227,11 +230,32 @@ def _table(label: Label | None) -> _Interned:
     return _MEMS if label is None else label.operands
 
 
+class Segment:
+    """A segment override, ``fs`` or ``gs``: ``qword[fs:0x28]`` reads at the fs base
+    plus 0x28.  Its prefix byte (64, 65) comes first in the instruction.  The other
+    segments have base 0 in 64-bit mode, so overriding them is refused."""
+
+    __slots__ = ("name", "prefix")
+
+    def __init__(self, name: str, prefix: int) -> None:
+        self.name = name
+        self.prefix = bytes((prefix,))
+
+    def __reduce__(self) -> tuple:
+        return _segment, (self.name,)
+
+    def __repr__(self) -> str:
+        return self.name
+
+
 class Mem:
-    """A memory operand: an address and an access size in bits (0: unsized).
+    """A memory operand: an address, an access size in bits (0: unsized) and an
+    optional segment override.
 
     Interned (see the module's header): ``qword[rsp + 8]`` made twice is one object,
-    so the builder's encoding caches recognise it, by identity.
+    so the builder's encoding caches recognise it, by identity.  ``plain`` says the
+    builder's fast path may encode it: no label (that needs a fixup at layout) and no
+    segment prefix.
     """
 
     __slots__ = (
@@ -242,13 +266,16 @@ class Mem:
         "index",
         "kind",
         "label",
+        "plain",
         "scale",
+        "segment",
         "sel",
         "size",
     )
 
-    def __new__(cls, size: int, address: Address, bcst: bool = False) -> Mem:
-        key = (size, address.base, address.index, address.scale, address.disp, bcst)
+    def __new__(cls, size: int, address: Address, bcst: bool = False,
+                segment: Segment | None = None) -> Mem:
+        key = (size, address.base, address.index, address.scale, address.disp, bcst, segment)
         table = _table(address.label)
         ref = table.refs.get(key)
         if ref is not None:
@@ -265,17 +292,19 @@ class Mem:
         self.scale = address.scale
         self.disp = address.disp
         self.label = address.label
+        self.segment = segment
+        self.plain = address.label is None and segment is None
         return table.add(key, self)
 
     def __reduce__(self) -> tuple:
-        return Mem, (self.size, self.address(), self.bcst)
+        return Mem, (self.size, self.address(), self.bcst, self.segment)
 
     @property
     def broadcast(self) -> Mem:
         """This element broadcast to every lane (AVX-512): ``qword[rax].broadcast``."""
         if self.size not in (32, 64):
             raise _error("only dword and qword memory operands can be broadcast")
-        return Mem(self.size, self.address(), True)
+        return Mem(self.size, self.address(), True, self.segment)
 
     def address(self) -> Address:
         return Address(self.base, self.index, self.scale, self.disp, self.label)
@@ -286,7 +315,9 @@ class Mem:
 
     def __repr__(self) -> str:
         keyword = SIZE_NAMES.get(self.size, "")
-        text = f"{keyword} ptr [{self.address()}]" if keyword else f"[{self.address()}]"
+        segment = f"{self.segment.name}:" if self.segment else ""
+        text = f"{keyword} ptr " if keyword else ""
+        text += f"{segment}[{self.address()}]"
         return text + "{1toN}" if self.bcst else text
 
 
@@ -348,7 +379,14 @@ class Size:
         self.name = name
         self.bits = bits
 
-    def __getitem__(self, address: AddressLike) -> Mem:
+    def __getitem__(self, address: AddressLike | slice) -> Mem:
+        if type(address) is slice:
+            # qword[fs:0x28]: a segment override
+            if not isinstance(address.start, Segment) or address.stop is None or \
+                    address.step is not None:
+                raise _error(f"{self.name}[segment:address] takes fs or gs, then an address;"
+                             f" not {address.start!r}:{address.stop!r}")
+            return Mem(self.bits, to_address(address.stop), segment=address.start)
         return Mem(self.bits, to_address(address))
 
     def __repr__(self) -> str:
@@ -376,6 +414,10 @@ def _error(message: str) -> Exception:
 
 def _register(name: str) -> Reg:
     return REGISTERS[name]
+
+
+def _segment(name: str) -> Segment:
+    return SEGMENTS[name]
 
 
 def _make_registers() -> dict[str, Reg]:
@@ -409,6 +451,8 @@ def _make_registers() -> dict[str, Reg]:
 REGISTERS: dict[str, Reg] = _make_registers()
 SIZES: dict[str, Size] = {name: Size(name, bits) for bits, name in SIZE_NAMES.items()}
 SIZES["ptr"] = Size("ptr", 0)
+SEGMENTS: dict[str, Segment] = {"fs": Segment("fs", 0x64), "gs": Segment("gs", 0x65)}
 globals().update(REGISTERS)
 globals().update(SIZES)
-__all__ += list(REGISTERS) + list(SIZES)
+globals().update(SEGMENTS)
+__all__ += list(REGISTERS) + list(SIZES) + list(SEGMENTS)

@@ -7,8 +7,10 @@ Grammar (``;`` and ``#`` start comments)::
     line      := {name ':'} [directive | instruction]
     instruction := [prefix] mnemonic [operand {',' operand}]
     prefix    := lock | rep | repe | repz | repne | repnz
-    operand   := (register | number | name
-               | [size ['ptr']] '[' address ']') {decoration}
+    operand   := (register | number | name | [size ['ptr']] memory) {decoration}
+    memory    := [segment ':'] '[' address ']' | segment ':' number
+               | '[' segment ':' number ']'                 (GNU as takes all three)
+    segment   := fs | gs
     decoration := '{' (k1-k7 | 'z' | '1to' N) '}'    (AVX-512 mask, zeroing, broadcast)
     address   := term {('+' | '-') term}
     term      := register ['*' scale] | scale '*' register | number | name
@@ -32,7 +34,17 @@ import re
 
 from minijit.x86.assembler import METHODS, PREFIXES, Assembler
 from minijit.x86.errors import AsmError
-from minijit.x86.registers import REGISTERS, SIZES, Address, Label, Masked, Mem, Reg
+from minijit.x86.registers import (
+    REGISTERS,
+    SEGMENTS,
+    SIZES,
+    Address,
+    Label,
+    Masked,
+    Mem,
+    Reg,
+    Segment,
+)
 
 __all__ = ["assemble", "parse_operand"]
 
@@ -161,7 +173,10 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
         uses_label = names is not None and names.uses != uses
     elif lower in REGISTERS:
         result = REGISTERS[lower]
-    elif "[" in t or "]" in t:
+    elif "[" in t or "]" in t or ":" in t:
+        segment = None
+        if ":" in t:
+            t, segment = _without_segment(t)
         head, bracket, rest = t.partition("[")
         if not bracket or not rest.endswith("]") or "[" in rest or rest.count("]") != 1:
             raise AsmError(f"malformed brackets in {t!r}")
@@ -172,7 +187,7 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
             raise AsmError(f"unknown size keyword {head.strip()!r} (use byte/word/dword/"
                            "qword/tbyte/xmmword/ymmword/zmmword ptr)")
         address, uses_label = _address(rest[:-1], names)
-        result = Mem(SIZES[words[0]].bits if words else 0, address)
+        result = Mem(SIZES[words[0]].bits if words else 0, address, segment=segment)
     else:
         value = _number(t)
         if value is not None:
@@ -184,6 +199,37 @@ def parse_operand(text: str, names: _Names | None = None) -> object:
     if not uses_label and len(_OPERAND_CACHE) < LINE_CACHE_LIMIT:
         _OPERAND_CACHE[text] = result
     return result
+
+
+def _without_segment(text: str) -> tuple[str, Segment]:
+    """``text`` without its segment override, its address in brackets, and the segment:
+    ``qword ptr fs:[rax]``, ``qword ptr fs:0x28`` (as objdump writes it) and ``qword
+    ptr [fs:0x28]`` (a number only there, as in GNU as) all give ``qword ptr [...]``."""
+    before, _, after = text.partition(":")
+    words = before.split()
+    name = words.pop() if words else ""
+    inside = name.startswith("[")
+    segment = _segment(name.lstrip("[").lower(), text)
+    after = after.strip()
+    if ":" in after:
+        raise AsmError(f"two segment overrides in {text!r}")
+    if not inside and after.startswith("["):
+        return " ".join([*words, after]), segment
+    number = after.removesuffix("]") if inside else after
+    if inside != after.endswith("]") or _number(number.strip()) is None:
+        raise AsmError(f"{segment.name}: takes [address] or a number, not {after!r} "
+                       f"(in {text!r})")
+    return " ".join([*words, f"[{number}]"]), segment
+
+
+def _segment(name: str, text: str) -> Segment:
+    segment = SEGMENTS.get(name)
+    if segment is None:
+        if name in ("cs", "ds", "es", "ss"):
+            raise AsmError(f"{name}: has base 0 in 64-bit mode, so overriding it does "
+                           f"nothing; only fs: and gs: are taken (in {text!r})")
+        raise AsmError(f"unknown segment {name!r} in {text!r} (fs or gs)")
+    return segment
 
 
 _DECORATION = re.compile(r"\{\s*([^{}]*?)\s*\}\s*\Z")
@@ -258,8 +304,8 @@ def _statement(asm: Assembler, names: _Names, text: str) -> tuple | None:
     labelled = False
     while True:
         colon = text.find(":")
-        if colon < 0 or "[" in text[:colon]:
-            break
+        if colon < 0 or "[" in text[:colon] or len(text[:colon].split()) > 1:
+            break  # no label: the colon is a segment's (mov eax, fs:0x28)
         name = text[:colon].strip()
         if not _NAME.match(name) or name.lower() in REGISTERS:
             raise AsmError(f"bad label name {name!r}")
