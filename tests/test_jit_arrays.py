@@ -627,6 +627,46 @@ def test_loop_up_to_the_length_needs_no_check(a, b, extra):
     assert "alen shape0" in ir
 
 
+def neighbours(a, b):
+    for i in range(1, len(a) - 1):
+        b[i] = a[i - 1] + a[i + 1]  # i + 1 < len(a) - 1 + 1: a needs no check
+    return b[1]
+
+
+def past_the_end(a):
+    s = 0.0
+    for i in range(len(a) - 1):
+        s += a[i + 2]  # reaches len(a) on the last pass: checked
+    return s
+
+
+@pytest.mark.parametrize(("a", "b"), [(6, 6), (6, 3), (2, 6), (3, 1), (0, 0)])
+def test_offsets_from_a_loop_below_the_length_need_no_check(a, b):
+    same(neighbours, np.arange(float(a)), np.zeros(b))
+    same(past_the_end, np.arange(float(a)))
+    f, g = jit(neighbours), jit(past_the_end)
+    f(np.arange(6.0), np.zeros(6))
+    g(np.arange(1.0))
+    assert f.ir().count("bound ") == 2  # b[i] and b[1] alone: b is another array
+    assert g.ir().count("bound ") + g.ir().count("aindex ") == 1
+
+
+def test_every_offset_and_stop_near_the_length_checks_what_it_must(tmp_path):
+    # a[i + c] for i in range(len(a) - d): the check may go only where c <= d
+    source = "".join(
+        f"def f_{c + 3}_{d + 2}(a):\n    s = 0.0\n    for i in range(len(a) - {d}):\n"
+        f"        s += a[i + {c}] * (i + 1)\n    return s\n\n"
+        for c in range(-3, 4) for d in range(-2, 4))
+    path = tmp_path / "offsets.py"
+    path.write_text(source)
+    namespace: dict = {}
+    exec(compile(source, str(path), "exec"), namespace)
+    for name, func in namespace.items():
+        if name.startswith("f_"):
+            for n in range(6):
+                same(func, np.arange(float(n)))
+
+
 def put2(a, i, j, v):
     a[i, j] += v
     return a[-i - 1, j]

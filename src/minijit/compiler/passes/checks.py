@@ -17,7 +17,8 @@ the typical winner.  The variable of a ``for`` loop over ``range`` stepping by 1
 is at least its start and below int64's maximum (it is below the stop), which
 the front end records (``f.induction``), so ``i + 1`` and ``i - 1`` of a loop from
 1 do not overflow.  An array index proved non-negative needs no correction from
-the end: its ``AINDEX`` becomes ``BOUND``, the bounds check alone.
+the end: its ``AINDEX`` becomes ``BOUND``, the bounds check alone, and that goes
+too when the loop's stop proves it (``a[i + 1]`` for ``i`` in ``range(len(a) - 1)``).
 """
 
 from __future__ import annotations
@@ -196,10 +197,33 @@ def run(f: Function) -> None:
 
 
 def _below_stop(f: Function, index: int, length: int) -> bool:
-    """Whether ``index`` is a loop variable counting up to ``length`` (``for i in
-    range(len(a))``): it is below its stop wherever it is defined, so ``BOUND`` holds."""
-    loop = f.induction.get(index)
-    return loop is not None and loop[1] == 1 and loop[2] == length
+    """Whether ``index`` is ``i + c`` for a loop variable ``i`` counting up to
+    ``length - d`` with ``c <= d`` (``a[i]`` under ``for i in range(len(a))``, ``a[i + 1]``
+    under ``range(len(a) - 1)``): ``i`` is below its stop wherever it is defined, so
+    ``i + c`` is below ``length`` and ``BOUND`` holds."""
+    var, c = _plus_constant(f, index)
+    loop = f.induction.get(var)
+    if loop is None or loop[1] != 1:
+        return False
+    stop, e = _plus_constant(f, loop[2])
+    return stop == length and e <= 0 and c <= -e
+
+
+#: the ops that add or subtract a constant, with its sign
+_OFFSETS = {Op.IADD: 1, Op.WADD: 1, Op.ISUB: -1, Op.WSUB: -1}
+
+
+def _plus_constant(f: Function, ref: int) -> tuple[int, int]:
+    """(x, c) with ``ref`` computing ``x + c`` for an int constant ``c``; (ref, 0) else."""
+    ins = f.ins[ref] if ref >= 0 else None
+    if ins is None or ins.op not in _OFFSETS:
+        return ref, 0
+    x, k = ins.args
+    if x < 0 and _OFFSETS[ins.op] == 1:
+        x, k = k, x
+    if k >= 0 or f.consts[~k][0] != INT:
+        return ref, 0
+    return x, _OFFSETS[ins.op] * f.consts[~k][1]
 
 
 def _at(f: Function, ranges: dict, guards: dict, block, ref: int) -> tuple[int, int]:
