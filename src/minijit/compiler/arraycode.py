@@ -15,8 +15,6 @@ zero-extend with ``movzx``.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from minijit.compiler.arrays import DTYPES
 from minijit.compiler.ir import INDEX
 from minijit.compiler.machine import (
@@ -24,6 +22,7 @@ from minijit.compiler.machine import (
 )
 from minijit.compiler.regalloc import SLOT
 
+TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
     from minijit.compiler.codegen import CodeGen
 

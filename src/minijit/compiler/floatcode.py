@@ -12,8 +12,6 @@ and inf, and int / int rounded exactly.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from minijit.compiler import libm
 from minijit.compiler.ir import (
     COMPLEX_POW, DOMAIN, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV, FLOAT_ZERO_MOD, INF_TO_INT,
@@ -25,6 +23,7 @@ from minijit.compiler.machine import (
 )
 from minijit.compiler.regalloc import SLOT
 
+TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
     from minijit.compiler.codegen import CodeGen
 

@@ -10,14 +10,13 @@ count's sign and, for <<, that no bit is lost.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 from minijit.compiler.ir import (
     INT_OVERFLOW, INT_ZERO_DIV, INT_ZERO_MOD, NEG_POW, NEG_SHIFT, ZERO_NEG_POW,
 )
 from minijit.compiler.machine import fits32, GPR, cl, qword, r11, rax, rcx, rdx, xmm14, xmm15
 from minijit.compiler.regalloc import SLOT
 
+TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
     from minijit.compiler.codegen import CodeGen
 

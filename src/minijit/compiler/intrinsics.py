@@ -14,10 +14,10 @@ result's type would depend on the values.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES, Op
 
+TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
     from minijit.compiler.frontend import FrontEnd
 

@@ -26,7 +26,6 @@ and stores inf for values out of range, which compiled code cannot reproduce.
 from __future__ import annotations
 
 import ast
-from typing import TYPE_CHECKING
 
 from minijit.compiler.arrays import (
     ARRAY, BUFFER, DESC_SHAPE, DESC_SIZE, NDARRAY, RANGE_STATUS, READONLY_STATUS, array_parts,
@@ -34,6 +33,7 @@ from minijit.compiler.arrays import (
 )
 from minijit.compiler.ir import BOOL, FLOAT, INT, TYPE_NAMES, VOID, Op
 
+TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
     from minijit.compiler.frontend import FrontEnd
 
