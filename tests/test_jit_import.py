@@ -41,6 +41,7 @@ def test_first_call_compiles_and_loads_the_compiler(tmp_path):
     modules = loaded(DECORATED + "assert f(2, 3) == 5", tmp_path)
     assert {"ast", "minijit.compiler.ir", "minijit.compiler.frontend",
             "minijit.compiler.driver"} <= set(modules)
+    assert "typing" not in modules and "dataclasses" not in modules  # nor does compiling
 
 
 def test_package_names_are_there_on_first_use():
