@@ -755,12 +755,17 @@ class FrontEnd:
         raise self.error(node.func, "only calls to @jit functions, math functions and the "
                          "builtins abs, min, max, int, float, bool and round are supported")
 
+    def source_function(self, target: object):
+        """The Python function behind a called @jit object, whose source the front end
+        may compile in place, or None (the resolver decides; tests may give none)."""
+        source_of = getattr(self.resolve, "inline_source", None)
+        return source_of(target) if source_of is not None else None
+
     def try_inline(self, target: object, args: list[int], node: ast.Call) -> int | None:
         """Compile a small, non-recursive @jit callee into this function, in place of a
         call: its variables get a prefix, its returns jump to a join after the call.
         Evaluation order, results and errors are those of the call."""
-        source_of = getattr(self.resolve, "inline_source", None)
-        py_func = source_of(target) if source_of is not None else None
+        py_func = self.source_function(target)
         # a recursive function is inlined into itself: each machine call then does the
         # work of several levels (fib makes a seventh of its calls; inline_guard saves more)
         unrolled = (py_func is self.pyfunc and all(p is py_func for p in self.inline_stack)
@@ -781,8 +786,7 @@ class FrontEnd:
         place: when the test holds, the call is not made (fib's leaves cost a compare).
         The guard reads only parameters and constants and calls nothing, so evaluating
         it here rather than first thing in the callee changes no result or error."""
-        source_of = getattr(self.resolve, "inline_source", None)
-        py_func = source_of(target) if source_of is not None else None
+        py_func = self.source_function(target)
         if py_func is None:
             return call()
         fdef, source = parse_function(py_func)
