@@ -283,11 +283,13 @@ class Assembler:
         except AsmError:
             del self._buf[-1]
             raise
-        # GNU as writes a segment override, then the operand-size prefix, before lock
-        # or rep: 66 F3 AB is rep stosw, 64 66 F0 83 /0 lock add word ptr fs:[...]
-        # (same length, so no recorded position moves)
+        # GNU as writes a segment override, the address-size and the operand-size
+        # prefixes before lock or rep: 66 F3 AB is rep stosw, 64 67 66 F0 83 /0 lock add
+        # word ptr fs:[eax] (same length, so no recorded position moves)
         end = start + 1
         if self._buf[end] in SEGMENT_PREFIXES:
+            end += 1
+        if self._buf[end] == 0x67:
             end += 1
         if self._buf[end] == 0x66:
             end += 1

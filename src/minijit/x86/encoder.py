@@ -306,10 +306,15 @@ def _address_mode(key: tuple) -> tuple[int, int, int, int]:
     kept)."""
     base, index, scale = key
     if index is not None:
-        if index.kind != "r64":
-            raise AsmError(f"index register {index.name} must be a 64-bit register")
+        if index.kind not in ("r64", "r32"):
+            raise AsmError(f"index register {index.name} must be a 64-bit (or 32-bit) "
+                           "register")
         if index.num == 4:
-            raise AsmError("rsp cannot be an index register (SIB index 100 means none)")
+            raise AsmError(f"{index.name} cannot be an index register (SIB index 100 means "
+                           "none)")
+        if base is not None and base.kind in ("r64", "r32") and base.kind != index.kind:
+            raise AsmError(f"base {base.name} and index {index.name} differ in size (both "
+                           "64-bit, or both 32-bit for a 32-bit address)")
         bits = SCALE_BITS.get(scale)
         if bits is None:
             raise AsmError(f"scale must be 1, 2, 4 or 8, not {scale}")
@@ -322,8 +327,9 @@ def _address_mode(key: tuple) -> tuple[int, int, int, int]:
         if index is not None:
             raise AsmError("rip-relative addresses cannot have an index register")
         entry = (5, NO_SIB, 0, ABSOLUTE)
-    elif base.kind != "r64":
-        raise AsmError(f"base register {base.name} must be a 64-bit register or rip")
+    elif base.kind not in ("r64", "r32"):
+        raise AsmError(f"base register {base.name} must be a 64-bit register (or 32-bit) "
+                       "or rip")
     else:
         # rbp/r13 as base (low bits 101) with mod=00 would mean rip/no-base: disp8 0.
         mode = BASED_DISP if base.code == 5 else BASED
@@ -387,8 +393,8 @@ def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:
 
 
 def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, ...]:
-    """(segment, prefix, REX/VEX/EVEX, opcode, ModRM+SIB+disp, immediate) bytes of
-    ``form`` on ``ops``."""
+    """(segment and address-size prefixes, prefix, REX/VEX/EVEX, opcode, ModRM+SIB+disp,
+    immediate) bytes of ``form`` on ``ops``."""
     aaa = z = 0
     if form.evex is not None and type(ops[0]) is Masked:
         aaa, z = ops[0].mask.num, ops[0].zero
@@ -397,8 +403,14 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, ...]:
     r = x = b = r4 = 0
     rm_op = ops[form.rm_i] if form.rm_i >= 0 else None
     mem = rm_op if form.moffs_i < 0 else ops[form.moffs_i]
-    # GNU as writes a segment override first, before the operand-size prefix
-    segment = mem.segment.prefix if type(mem) is Mem and mem.segment else b""
+    # GNU as writes a segment override, then the address-size override (67: 32-bit
+    # address registers), before the operand-size prefix
+    address_prefixes = b""
+    if type(mem) is Mem:
+        if mem.segment:
+            address_prefixes = mem.segment.prefix
+        if mem.addr32:
+            address_prefixes += b"\x67"
     if form.reg_i >= 0:
         reg = ops[form.reg_i]
         reg3, r, r4 = reg.code, reg.rex, reg.num >> 4
@@ -455,7 +467,7 @@ def _components(form: Form, ops: Sequence[object]) -> tuple[bytes, ...]:
         else:
             size = form.imm_size
             imm = (ops[form.imm_i] & ((1 << (8 * size)) - 1)).to_bytes(size, "little")
-    return segment, form.prefix, head, opcode, tail, imm
+    return address_prefixes, form.prefix, head, opcode, tail, imm
 
 
 def encode(form: Form, ops: Sequence[object]) -> bytes:
@@ -468,11 +480,10 @@ def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str
 
     ``b"".join(f[1] for f in form_fields(...)) == encode(...)``.
     """
-    segment, prefix, head, opcode, tail, imm = _components(form, ops)
+    address_prefixes, prefix, head, opcode, tail, imm = _components(form, ops)
     fields = []
-    if segment:
-        name = "fs" if segment == b"\x64" else "gs"
-        fields.append(("segment", segment, f"{name} segment override"))
+    for byte in address_prefixes:
+        fields.append(_ADDRESS_PREFIX_FIELDS[byte])
     if prefix:
         fields.append(("prefix", prefix, "operand-size or mandatory prefix"))
     if head:
@@ -505,6 +516,13 @@ def form_fields(form: Form, ops: Sequence[object]) -> list[tuple[str, bytes, str
             f"immediate {ops[form.imm_i]}"
         fields.append(("imm", imm, meaning))
     return fields
+
+
+_ADDRESS_PREFIX_FIELDS = {
+    0x64: ("segment", b"\x64", "fs segment override"),
+    0x65: ("segment", b"\x65", "gs segment override"),
+    0x67: ("addr32", b"\x67", "address-size override: 32-bit address registers"),
+}
 
 
 def _describe_head(head: bytes) -> tuple[str, bytes, str]:

@@ -445,7 +445,11 @@ def explain(text: str) -> Explanation:
     code = assemble(text)
     if not code:
         raise AsmError(f"nothing to explain in {text!r}: no instruction")
-    explanation = explain_bytes(code)
+    try:
+        explanation = explain_bytes(code)
+    except ValueError as error:  # assembled, but not read back (a 32-bit address: 67)
+        raise AsmError(f"{text!r} assembles to {code.hex(' ')}, which the disassembler "
+                       f"does not read back: {error}") from None
     if len(explanation.instruction.bytes) != len(code):
         raise AsmError(f"{text!r} is more than one instruction; explain takes one")
     return explanation

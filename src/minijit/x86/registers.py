@@ -13,6 +13,8 @@ a size keyword (``qword[...]``) turns it into a :class:`Mem` whose kind
 operand, fine where the other operand or the form fixes the size (``lea``).
 A segment before the address, as a slice, overrides the segment:
 ``qword[fs:0x28]`` (fs and gs have a base in 64-bit mode: thread-local storage).
+32-bit registers make a 32-bit address (``qword[eax + ecx*4]``: the 67 prefix),
+computed modulo 2**32.
 
 Memory operands (and masked operands) are *interned*: making one returns the live
 object of the same value if there is one, so equal operands are one object and
@@ -224,6 +226,12 @@ _INTERN_LOCK = threading.Lock()
 _MEMS = _Interned()
 
 
+def _address_size(base: Reg | None, index: Reg | None) -> int:
+    """32 if the address registers are 32-bit (the encoder checks they agree), else 64."""
+    reg = base if base is not None else index
+    return 32 if reg is not None and reg.kind == "r32" else 64
+
+
 def _table(label: Label | None) -> _Interned:
     """Where an operand naming ``label`` is interned: the label's own table, or the
     global one."""
@@ -253,13 +261,16 @@ class Mem:
     optional segment override.
 
     Interned (see the module's header): ``qword[rsp + 8]`` made twice is one object,
-    so the builder's encoding caches recognise it, by identity.  ``plain`` says the
-    builder's fast path may encode it: no label (that needs a fixup at layout) and no
-    segment prefix.
+    so the builder's encoding caches recognise it, by identity.  ``addr32``: its
+    registers are 32-bit (the address-size prefix 67); its displacement is then kept
+    as the CPU uses it, modulo 2**32 (``[eax + 0xffffffff]`` is ``[eax - 1]``, as GNU
+    as reads it).  ``plain`` says the builder's fast path may encode it: no label
+    (that needs a fixup at layout), no segment and no address-size prefix.
     """
 
     __slots__ = (
         "__weakref__",
+        "addr32",
         "base",
         "bcst",
         "disp",
@@ -275,7 +286,11 @@ class Mem:
 
     def __new__(cls, size: int, address: Address, bcst: bool = False,
                 segment: Segment | None = None) -> Mem:
-        key = (size, address.base, address.index, address.scale, address.disp, bcst, segment)
+        base, index, disp = address.base, address.index, address.disp
+        if not -(1 << 31) <= disp < (1 << 31) and -(1 << 32) < disp < (1 << 32) and \
+                _address_size(base, index) == 32:
+            disp = (disp + (1 << 31)) % (1 << 32) - (1 << 31)
+        key = (size, base, index, address.scale, disp, bcst, segment)
         table = _table(address.label)
         ref = table.refs.get(key)
         if ref is not None:
@@ -287,13 +302,14 @@ class Mem:
         self.bcst = bcst
         # A broadcast element (AVX-512 ``qword ptr [rax]{1to8}``) is its own kind.
         self.kind = self.sel = f"b{size}" if bcst else MEM_KINDS[size]
-        self.base = address.base
-        self.index = address.index
+        self.base = base
+        self.index = index
         self.scale = address.scale
-        self.disp = address.disp
+        self.disp = disp
         self.label = address.label
         self.segment = segment
-        self.plain = address.label is None and segment is None
+        self.addr32 = _address_size(base, index) == 32
+        self.plain = address.label is None and segment is None and not self.addr32
         return table.add(key, self)
 
     def __reduce__(self) -> tuple:
