@@ -565,6 +565,12 @@ def _sized(op: object, size: int) -> object:
     return op
 
 
+def _far_absolute(op: object) -> bool:
+    """A memory operand at an absolute address that no sign-extended disp32 reaches."""
+    return type(op) is Mem and op.base is None and op.index is None and op.label is None \
+        and not -(1 << 31) <= op.disp < (1 << 31)
+
+
 def rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
     """Equivalent instructions chosen on purpose, as ``(mnemonic, ops)``.
 
@@ -572,9 +578,15 @@ def rewrite(mnemonic: str, ops: tuple) -> tuple[str, tuple]:
     zero-extends): five bytes instead of seven or ten, what GNU as picks with -O1.
     ``xchg rax, rax`` is ``nop`` (90) and ``int 3`` is ``int3`` (CC), as GNU as
     encodes them.  Like GNU as, ``imul r, imm`` means ``imul r, r, imm``, ``movd``
-    between xmm and a 64-bit operand is ``movq``, and ``movq``/``movd`` between
-    general registers, memory and immediates (no vector register) mean ``mov``.
+    between xmm and a 64-bit operand is ``movq``, ``movq``/``movd`` between
+    general registers, memory and immediates (no vector register) mean ``mov``, and
+    ``mov`` between the accumulator and an absolute address beyond a sign-extended
+    disp32 is ``movabs`` (A0-A3: the address in eight bytes).
     """
+    if mnemonic == "mov" and len(ops) == 2 and any(
+            _far_absolute(mem) and type(reg) is Reg and reg.num == 0 and not reg.high8
+            and reg.kind in ("r8", "r16", "r32", "r64") for reg, mem in (ops, ops[::-1])):
+        return "movabs", ops
     if len(ops) == 2 and type(ops[0]) is Reg:
         if mnemonic == "mov" and type(ops[1]) is int and 0 <= ops[1] < 1 << 32:
             if ops[0].kind == "r64":

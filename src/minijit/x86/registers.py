@@ -264,7 +264,7 @@ class Mem:
     so the builder's encoding caches recognise it, by identity.  ``addr32``: its
     registers are 32-bit (the address-size prefix 67); its displacement is then kept
     as the CPU uses it, modulo 2**32 (``[eax + 0xffffffff]`` is ``[eax - 1]``, as GNU
-    as reads it).  ``plain`` says the builder's fast path may encode it: no label
+    as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the builder's fast path may encode it: no label
     (that needs a fixup at layout), no segment and no address-size prefix.
     """
 
@@ -287,9 +287,13 @@ class Mem:
     def __new__(cls, size: int, address: Address, bcst: bool = False,
                 segment: Segment | None = None) -> Mem:
         base, index, disp = address.base, address.index, address.disp
-        if not -(1 << 31) <= disp < (1 << 31) and -(1 << 32) < disp < (1 << 32) and \
-                _address_size(base, index) == 32:
-            disp = (disp + (1 << 31)) % (1 << 32) - (1 << 31)
+        if not -(1 << 31) <= disp < (1 << 31):
+            # addresses wrap, as GNU as computes them: at 2**64 ([rax +
+            # 0xffffffffffffffff] is [rax - 1]), and at 2**32 for 32-bit registers
+            if (1 << 63) <= disp < (1 << 64):
+                disp -= 1 << 64
+            if -(1 << 32) < disp < (1 << 32) and _address_size(base, index) == 32:
+                disp = (disp + (1 << 31)) % (1 << 32) - (1 << 31)
         key = (size, base, index, address.scale, disp, bcst, segment)
         table = _table(address.label)
         ref = table.refs.get(key)
