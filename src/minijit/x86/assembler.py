@@ -20,10 +20,10 @@ branch that has a rel8 form starts short and grows to rel32 when its target is o
 of reach, until nothing changes.  Then the pieces are joined and fixups patched.
 
 Speed: each mnemonic method keeps a cache from operand tuples (registers, integers,
-memory operands by value) to their bytes, so a repeated ``add(rax, rcx)`` or
-``mov(rax, qword[rsp + 8])`` is a dict hit and a bytearray append.  (An integral
-float or a bool operand equal to a cached integer hits that integer's entry and
-encodes the same value.)
+memory operands, interned: one object per value) to their bytes, so a repeated
+``add(rax, rcx)`` or ``mov(rax, qword[rsp + 8])`` is a dict hit and a bytearray
+append.  (An integral float or a bool operand equal to a cached integer hits that
+integer's entry and encodes the same value.)
 """
 
 from __future__ import annotations
