@@ -28,8 +28,8 @@ alive.
 
 from __future__ import annotations
 
-import threading
 import weakref
+from _thread import allocate_lock
 
 __all__ = ["REGISTERS", "SEGMENTS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg",
            "Segment"]
@@ -222,7 +222,7 @@ class _Interned:
             self.sweep_at = max(1024, 2 * len(self.refs))
 
 
-_INTERN_LOCK = threading.Lock()
+_INTERN_LOCK = allocate_lock()  # _thread's lock: importing threading costs 0.7 ms
 _MEMS = _Interned()
 
 
@@ -264,8 +264,9 @@ class Mem:
     so the builder's encoding caches recognise it, by identity.  ``addr32``: its
     registers are 32-bit (the address-size prefix 67); its displacement is then kept
     as the CPU uses it, modulo 2**32 (``[eax + 0xffffffff]`` is ``[eax - 1]``, as GNU
-    as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the builder's fast path may encode it: no label
-    (that needs a fixup at layout), no segment and no address-size prefix.
+    as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the
+    builder's fast path may encode it: no label (that needs a fixup at layout), no
+    segment and no address-size prefix.
     """
 
     __slots__ = (
