@@ -155,3 +155,22 @@ def test_any_text_assembles_or_raises_asmerror(tokens):
         assemble(source)
     except AsmError as error:
         assert str(error)
+
+
+@pytest.mark.parametrize("line, hexcode", [
+    # GNU as's bytes: a run of signs in an address is one sign
+    ("mov rax, [rax + -8]", "488b40f8"),
+    ("mov rax, [rax - -8]", "488b4008"),
+    ("mov rax, [rax + - 8]", "488b40f8"),
+    ("mov rax, [rax + +8]", "488b4008"),
+    ("mov rax, [rax - +8]", "488b40f8"),
+    ("mov rax, [rax+-0x10+rcx*2]", "488b4448f0"),
+    ("mov rax, [--8]", "488b042508000000"),
+])
+def test_a_run_of_signs_is_one_sign(line, hexcode):
+    assert assemble(line).hex() == hexcode
+
+
+def test_a_subtracted_register_is_refused_however_spelled():
+    with pytest.raises(AsmError, match="a register cannot be subtracted"):
+        assemble("mov rax, [rax + -rcx]")

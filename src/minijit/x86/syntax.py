@@ -49,6 +49,7 @@ from minijit.x86.registers import (
 __all__ = ["assemble", "parse_operand"]
 
 _NAME = re.compile(r"[A-Za-z_.$][\w.$]*\Z")
+_SIGNS = re.compile(r"[+-](?:\s*[+-])+")
 _TERM = re.compile(r"\s*([+-]?)\s*([^+\-\s][^+\-]*?)\s*(?=[+-]|\Z)")
 _OPERAND_CACHE: dict[str, object] = {}
 MAX_P2ALIGN = 16
@@ -107,7 +108,8 @@ def _terms(text: str, names: _Names | None) -> tuple[Address, bool]:
     """``_address`` term by term."""
     base = index = label = None
     scale, disp = 1, 0
-    body = text.strip()
+    # a run of signs is one sign, as in GNU as: [rax + -8] is [rax - 8]
+    body = _SIGNS.sub(lambda m: "-" if m[0].count("-") % 2 else "+", text.strip())
     if not body:
         raise AsmError("empty brackets")
     pos = 0
