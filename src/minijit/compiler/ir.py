@@ -294,28 +294,32 @@ class Function:
 
 
 def _format_ref(f: Function, ref: int) -> str:
-    if ref >= 0:
-        return f"%{ref}"
-    type_, value = f.consts[~ref]
-    return repr(value)
+    return f"%{ref}" if ref >= 0 else repr(f.consts[~ref][1])
+
+
+#: each op's name in the IR text (an IntEnum's ``.name`` is a property, slow in a loop)
+_OP_TEXT = {op: op.name.lower() for op in Op}
 
 
 #: what an ALEN reads, by descriptor offset (minijit.compiler.arrays)
 _DESCRIPTOR_WORDS = {8: "size", 16: "shape0", 24: "shape1"}
 
 
-def _format_aux(f: Function, ins: Ins) -> str:
-    if ins.op == Op.JMP:
-        return f" b{ins.aux}"
-    if ins.op == Op.BR:
-        return f" b{ins.aux[0]} b{ins.aux[1]}"
-    if ins.aux is None or ins.op == Op.PARAM:
-        return ""
-    if ins.op == Op.CALL:
-        return f" {ins.aux.name}"
-    if ins.op == Op.ALEN:
-        return f" {_DESCRIPTOR_WORDS[ins.aux]}"
-    return f" {ins.aux}"
+#: how an op's aux data reads in the IR text, where it is not ``str(aux)``
+_AUX_TEXT = {
+    Op.JMP: lambda aux: f" b{aux}",
+    Op.BR: lambda aux: f" b{aux[0]} b{aux[1]}",
+    Op.PARAM: lambda aux: "",  # the parameter's name stands in the operands' place
+    Op.CALL: lambda aux: f" {aux.name}",
+    Op.ALEN: lambda aux: f" {_DESCRIPTOR_WORDS[aux]}",
+}
+
+
+def _format_aux(ins: Ins) -> str:
+    text = _AUX_TEXT.get(ins.op)
+    if text is not None:
+        return text(ins.aux)
+    return "" if ins.aux is None else f" {ins.aux}"
 
 
 def format_function(f: Function) -> str:
@@ -331,11 +335,11 @@ def format_function(f: Function) -> str:
         out.append(f"b{block.id}:" + (f"  ; preds {preds}" if preds else ""))
         for ref in block.ins:
             ins = f.ins[ref]
-            args = ", ".join(_format_ref(f, a) for a in ins.args)
-            op = ins.op.name.lower()
+            args = ", ".join([_format_ref(f, a) for a in ins.args])
+            op = _OP_TEXT[ins.op]
             if ins.op == Op.PARAM:
                 args = f.param_names[ins.aux]
-            text = f"{op}{_format_aux(f, ins)} {args}".rstrip()
+            text = f"{op}{_format_aux(ins)} {args}".rstrip()
             if ins.type != VOID:
                 text = f"%{ref}: {TYPE_NAMES[ins.type]} = {text}"
             out.append("  " + text)
