@@ -12,16 +12,26 @@ import gc
 import pickle
 import weakref
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from minijit.x86 import (
     Assembler,
     assemble,
     byte,
     dword,
+    eax,
+    ecx,
     k1,
     k2,
     qword,
+    r12,
+    r13,
+    r15,
     rax,
+    rbp,
     rcx,
+    rdx,
     rip,
     rsp,
     xmmword,
@@ -94,3 +104,23 @@ def test_text_and_builder_share_operands_and_bytes():
     a = Assembler()
     a.add(rax, qword[rsp + 8])
     assert assemble("add rax, qword ptr [rsp + 8]") == a.assemble() == bytes.fromhex("4803442408")
+
+
+BASES = [rax, rcx, rsp, rbp, r12, r13, eax]
+INDEXES = [rcx, rdx, r13, r15, ecx]
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.sampled_from(BASES), st.sampled_from(INDEXES), st.sampled_from([1, 2, 4, 8]),
+       st.integers(-(1 << 31), (1 << 31) - 1))
+def test_every_spelling_of_an_address_is_the_same_operand(base, index, scale, disp):
+    """Register arithmetic takes shortcuts for the common shapes (rax + 8, rax +
+    rcx*8); in every order they give the operand Mem makes from the parts."""
+    want = Mem(64, Address(base, index, scale, disp, None))
+    spellings = [base + index * scale + disp, index * scale + base + disp,
+                 disp + base + index * scale, base + disp + scale * index,
+                 (base - -disp) + index * scale, base + (index * scale + disp)]
+    assert all(qword[s] is want for s in spellings)
+    assert qword[base + disp] is Mem(64, Address(base, None, 1, disp, None))
+    assert qword[base - disp] is Mem(64, Address(base, None, 1, -disp, None))
+    assert qword[base] is Mem(64, Address(base, None, 1, 0, None))

@@ -79,13 +79,20 @@ class Reg:
         # One object per register: a copied or unpickled register is that object.
         return _register, (self.name,)
 
-    # Register arithmetic builds addresses: rdi + 8, rdi + rcx*8, rip + label.
+    # Register arithmetic builds addresses: rdi + 8, rdi + rcx*8, rip + label (the
+    # common shapes made directly, the others by Address's rules).
     def __add__(self, other: object) -> Address:
+        if type(other) is int:
+            return Address(self, None, 1, other, None)
+        if type(other) is Address and other.base is None:
+            return Address(self, other.index, other.scale, other.disp, other.label)
         return Address(self, None, 1, 0, None) + other
 
     __radd__ = __add__
 
     def __sub__(self, other: int) -> Address:
+        if type(other) is int:
+            return Address(self, None, 1, -other, None)
         return Address(self, None, 1, 0, None) - other
 
     def __mul__(self, scale: int) -> Address:
@@ -141,7 +148,7 @@ class Address:
                 return Address(base, other, 1, disp, label)
         elif isinstance(other, Address):
             result = self
-            for part in (other.base, other.label, other.disp):
+            for part in (other.base, other.label, other.disp or None):
                 if part is not None:
                     result = result + part
             if other.index is not None:
@@ -296,7 +303,7 @@ class Mem:
             if -(1 << 32) < disp < (1 << 32) and _address_size(base, index) == 32:
                 disp = (disp + (1 << 31)) % (1 << 32) - (1 << 31)
         key = (size, base, index, address.scale, disp, bcst, segment)
-        table = _table(address.label)
+        table = _MEMS if address.label is None else address.label.operands
         ref = table.refs.get(key)
         if ref is not None:
             found = ref()
@@ -401,6 +408,10 @@ class Size:
         self.bits = bits
 
     def __getitem__(self, address: AddressLike | slice) -> Mem:
+        if type(address) is Address:
+            return Mem(self.bits, address)
+        if type(address) is Reg:
+            return Mem(self.bits, Address(address, None, 1, 0, None))
         if type(address) is slice:
             # qword[fs:0x28]: a segment override
             if not isinstance(address.start, Segment) or address.stop is None or \
