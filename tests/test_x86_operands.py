@@ -12,10 +12,12 @@ import gc
 import pickle
 import weakref
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from minijit.x86 import (
+    AsmError,
     Assembler,
     assemble,
     byte,
@@ -124,3 +126,18 @@ def test_every_spelling_of_an_address_is_the_same_operand(base, index, scale, di
     assert qword[base + disp] is Mem(64, Address(base, None, 1, disp, None))
     assert qword[base - disp] is Mem(64, Address(base, None, 1, -disp, None))
     assert qword[base] is Mem(64, Address(base, None, 1, 0, None))
+
+
+def test_an_operand_remembers_only_a_valid_address_shape():
+    """Mem.mode keeps the ModRM/SIB shape after the first encoding; a forbidden one
+    (rsp as index) is refused every time, and a valid one gives the same bytes again."""
+    bad = qword[rax + rsp * 2]
+    for _ in range(2):
+        with pytest.raises(AsmError, match="rsp cannot be an index register"):
+            Assembler().mov(rax, bad)
+    good = qword[r13 + rcx * 4]
+    first, second = Assembler(), Assembler()
+    first.mov(rax, good)
+    second.add(good, rdx)  # another instruction: the shape from the operand
+    assert good.mode is not None
+    assert first.assemble().hex() == "498b448d00" and second.assemble().hex() == "4901548d00"

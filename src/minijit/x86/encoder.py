@@ -352,9 +352,14 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
 
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
+    The ``_ADDRESS_MODES`` entry of the operand's registers is kept on the operand
+    (``Mem.mode``; operands are interned, so it is looked up once per operand).
     """
-    key = (m.base, m.index, m.scale)
-    rm, sib, xb, mode = _ADDRESS_MODES.get(key) or _address_mode(key)
+    entry = m.mode
+    if entry is None:
+        key = (m.base, m.index, m.scale)
+        entry = m.mode = _ADDRESS_MODES.get(key) or _address_mode(key)
+    rm, sib, xb, mode = entry
     modrm = rm | reg3 << 3
     disp = m.disp
     if mode != ABSOLUTE:

@@ -273,7 +273,9 @@ class Mem:
     as the CPU uses it, modulo 2**32 (``[eax + 0xffffffff]`` is ``[eax - 1]``, as GNU
     as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the
     builder's fast path may encode it: no label (that needs a fixup at layout), no
-    segment and no address-size prefix.
+    segment and no address-size prefix.  ``mode`` is filled by the encoder the first
+    time the operand is encoded: its ModRM/SIB shape, which depends only on its
+    registers (a stack slot used by many instructions looks it up once).
     """
 
     __slots__ = (
@@ -285,6 +287,7 @@ class Mem:
         "index",
         "kind",
         "label",
+        "mode",
         "plain",
         "scale",
         "segment",
@@ -320,6 +323,7 @@ class Mem:
         self.disp = disp
         self.label = address.label
         self.segment = segment
+        self.mode = None
         self.addr32 = _address_size(base, index) == 32
         self.plain = address.label is None and segment is None and not self.addr32
         return table.add(key, self)
