@@ -250,18 +250,20 @@ def _evex(form: Form, memory: bool) -> Make:
     const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
     pack_head = _PREFIX_OP[4]
 
+    dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
+
     def make(ops: Sequence[object]) -> bytes:
+        dest = ops[0]
         low = 0
-        first = ops[0]
-        if type(first) is Masked:
-            low = first.zero << 7 | first.mask.num
-            ops = (first.op, *ops[1:])
+        if type(dest) is Masked:
+            low = dest.evex_zaaa
+            dest = dest.op
         reg3 = digit
         fields = 0
         if reg_i >= 0:
-            reg = ops[reg_i]
+            reg = dest if dest_is_reg else ops[reg_i]
             reg3, fields = reg.code, reg.evex_r
-        rm = ops[rm_i]
+        rm = ops[rm_i] if dest_is_reg else dest
         if memory:
             if not rm.plain:
                 return None

@@ -358,10 +358,10 @@ class Masked:
 
     ``kind`` is the operand's own kind and ``sel`` adds ``{k}`` (``{k}{z}``), so only
     forms that take a mask match; the encoder puts ``mask`` in EVEX.aaa and ``zero``
-    in EVEX.z.  Interned, as :class:`Mem` is.
+    in EVEX.z (``evex_zaaa``: both, in place).  Interned, as :class:`Mem` is.
     """
 
-    __slots__ = ("__weakref__", "kind", "mask", "op", "sel", "zero")
+    __slots__ = ("__weakref__", "evex_zaaa", "kind", "mask", "op", "sel", "zero")
 
     def __new__(cls, op: Reg | Mem, mask: Reg, zero: bool) -> Masked:
         if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
@@ -380,6 +380,7 @@ class Masked:
         self.zero = zero
         self.kind = op.kind
         self.sel = op.sel + ("{k}{z}" if zero else "{k}")
+        self.evex_zaaa = zero << 7 | mask.num  # EVEX's last byte: z . . . . aaa
         return table.add(key, self)
 
     def __reduce__(self) -> tuple:
