@@ -545,49 +545,49 @@ def _method_name(mnemonic: str) -> str:
 def _make_method(mnemonic: str):
     """The builder method for ``mnemonic``.
 
-    1. The cache maps operand tuples (registers, integers, memory operands compare by
-       value) to bytes; branches and label references are never cached.
+    1. The cache maps operand tuples (registers, integers, memory operands, which are
+       interned) to bytes; branches and label references are never cached.
     2. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
        the bytes (checking fixed registers and immediate ranges where the kinds do not
-       decide the form alone); the method keeps the entry of each kinds tuple it has
-       seen.
+       decide the form alone).  The method files the entry of each kinds tuple it has
+       seen in ``_Entries``: for one to three operands, one dict per operand (no
+       kinds tuple to build and hash per instruction).
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
     """
     cache: dict[tuple, bytes] = {}
     CACHES.append(cache)
     name = canonical(mnemonic)
-    direct: dict[tuple, tuple] = {}
+    entries = _Entries()
+    one, two, three, other = entries.by_arity
 
     def method(self: Assembler, *ops: object) -> None:
         code = cache.get(ops)
         if code is None:
-            key = None
             try:
                 # The operand kinds, written out for the common arities (a loop or
                 # comprehension costs a frame of its own).
                 count = len(ops)
                 if count == 2:
                     a, b = ops
-                    key = (a.sel if type(a) is not int else "imm",
-                           b.sel if type(b) is not int else "imm")
+                    code = two[a.sel if type(a) is not int else "imm"][
+                        b.sel if type(b) is not int else "imm"](ops)
                 elif count == 3:
                     a, b, c = ops
-                    key = (a.sel if type(a) is not int else "imm",
-                           b.sel if type(b) is not int else "imm",
-                           c.sel if type(c) is not int else "imm")
+                    code = three[a.sel if type(a) is not int else "imm"][
+                        b.sel if type(b) is not int else "imm"][
+                        c.sel if type(c) is not int else "imm"](ops)
                 elif count == 1:
                     a = ops[0]
-                    key = (a.sel if type(a) is not int else "imm",)
+                    code = one[a.sel if type(a) is not int else "imm"](ops)
                 else:
-                    key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
-                code = direct[key](ops)
+                    code = other[tuple([op.sel if type(op) is not int else "imm"
+                                        for op in ops])](ops)
                 if code is None:
                     raise KeyError
             except (KeyError, AttributeError, AsmError):
                 code = self._encode(name, ops, cache)
-                if key is not None and key not in direct and len(direct) < DIRECT_LIMIT:
-                    direct[key] = direct_entry(name, key)  # known now: the kinds encode
+                entries.learn(name, ops)  # known now: the kinds encode
                 if code is None:
                     return
             else:
@@ -598,6 +598,35 @@ def _make_method(mnemonic: str):
     method.__name__ = method.__qualname__ = _method_name(mnemonic)
     method.__doc__ = f"Emit ``{mnemonic}`` (see minijit.x86.table for its forms)."
     return method
+
+
+class _Entries:
+    """One method's fast-path entries by operand kinds: for one, two and three
+    operands nested dicts, one level per operand (``two["r64"]["m64"]``); other
+    counts by the kinds tuple.  At most DIRECT_LIMIT entries are kept."""
+
+    __slots__ = ("by_arity", "count")
+
+    def __init__(self) -> None:
+        self.by_arity: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        self.count = 0
+
+    def learn(self, mnemonic: str, ops: tuple) -> None:
+        """File the entry of ``ops``'s kinds, unless filed already or not kinds at all."""
+        try:
+            key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
+        except AttributeError:
+            return  # not an operand: the general path said why
+        if 1 <= len(key) <= 3:
+            table = self.by_arity[len(key) - 1]
+            for kind in key[:-1]:
+                table = table.setdefault(kind, {})
+            last = key[-1]
+        else:
+            table, last = self.by_arity[3], key
+        if last not in table and self.count < DIRECT_LIMIT:
+            table[last] = direct_entry(mnemonic, key)
+            self.count += 1
 
 
 CACHES: list[dict] = []
