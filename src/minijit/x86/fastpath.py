@@ -71,6 +71,8 @@ _PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
          8: Struct("<Q").pack}
 #: a VEX/EVEX prefix as an integer followed by the opcode byte, big-endian
 _PREFIX_OP = {2: Struct(">HB").pack, 3: Struct(">I").pack, 4: Struct(">IB").pack}
+#: the same followed by a register form's ModRM byte, in the same call
+_PREFIX_OP_MODRM = {2: Struct(">HBB").pack, 3: Struct(">IB").pack, 4: Struct(">IBB").pack}
 
 
 def _imm_tail(form: Form) -> tuple[int, Callable[[int], bytes] | None, int]:
@@ -184,7 +186,10 @@ def _vex(form: Form, memory: bool) -> Make:
     # C5 | R vvvv L pp                    C4 | R X B mmmmm | W vvvv L pp
     short = 0xC5F8 | length << 2 | pp
     long = (0xC4E078 | opmap << 8 | w << 7 | length << 2 | pp) << 8 | op
-    pack2, pack3 = _PREFIX_OP[2], _PREFIX_OP[3]
+    # a memory operand's ModRM, SIB and displacement follow; a register's ModRM is
+    # packed with the prefix
+    (pack2, pack3) = (_PREFIX_OP[2], _PREFIX_OP[3]) if memory else \
+        (_PREFIX_OP_MODRM[2], _PREFIX_OP_MODRM[3])
 
     def make(ops: Sequence[object]) -> bytes:
         r = 0
@@ -193,18 +198,20 @@ def _vex(form: Form, memory: bool) -> Make:
             reg = ops[reg_i]
             reg3, r = reg.code, reg.rex
         rm = ops[rm_i]
+        v = ops[v_i].vvvv if v_i >= 0 else 0
         if memory:
             if not rm.plain:
                 return None
             tail, xb = address_bytes(reg3, rm)
+            if short_ok and not xb:
+                code = pack2(short ^ (r << 7 | v), op) + tail
+            else:
+                # the three prefix bytes and the opcode byte as one 32-bit word
+                code = pack3(long ^ (r << 23 | xb << 21 | v << 8)) + tail
+        elif short_ok and not rm.rex:
+            code = pack2(short ^ (r << 7 | v), op, 0xC0 | reg3 << 3 | rm.code)
         else:
-            tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
-        v = ops[v_i].vvvv if v_i >= 0 else 0
-        if short_ok and not xb:
-            code = pack2(short ^ (r << 7 | v), op) + tail
-        else:
-            # the three prefix bytes and the opcode byte as one 32-bit word
-            code = pack3(long ^ (r << 23 | xb << 21 | v << 8)) + tail
+            code = pack3(long ^ (r << 23 | rm.rex << 21 | v << 8), 0xC0 | reg3 << 3 | rm.code)
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
@@ -248,7 +255,7 @@ def _evex(form: Form, memory: bool) -> Make:
     mem_bytes = form.mem_size // 8
     # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
     const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
-    pack_head = _PREFIX_OP[4]
+    pack_head = _PREFIX_OP[4] if memory else _PREFIX_OP_MODRM[4]
 
     dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
 
@@ -274,12 +281,13 @@ def _evex(form: Form, memory: bool) -> Make:
                 tail, xb = address_bytes(reg3, rm, mem_bytes)
             fields |= xb << 21
         else:
-            # EVEX: bit 4 of a register in rm travels in X
-            tail = _BYTE[0xC0 | reg3 << 3 | rm.code]
-            fields |= rm.evex_b
+            fields |= rm.evex_b  # EVEX: bit 4 of a register in rm travels in X
         if v_i >= 0:
             fields |= ops[v_i].evex_v
-        code = pack_head(const ^ fields | low, op) + tail
+        if memory:
+            code = pack_head(const ^ fields | low, op) + tail
+        else:  # the register's ModRM packed with the prefix
+            code = pack_head(const ^ fields | low, op, 0xC0 | reg3 << 3 | rm.code)
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
