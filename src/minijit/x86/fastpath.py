@@ -157,6 +157,8 @@ def _legacy(form: Form, memory: bool) -> Make:
         code = heads[rm.rex] + _BYTE[digit3 | rm.code]
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
+
+
 def _plus_r(form: Form) -> Make:
     """[prefix] [REX] opcode+reg [imm] (``B8+r``, ``50+r``, ``0F C8+r``)."""
     last = form.opcode[-1]
