@@ -366,10 +366,10 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
         if disp == 0 and mode == BASED:
             return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
         if n > 1:
-            if disp % n == 0 and -128 <= disp // n <= 127:
-                disp //= n
-                return (_M_B(0x40 | modrm, disp) if sib < 0 else
-                        _MS_B(0x40 | modrm, sib, disp)), xb
+            scaled = disp // n
+            if scaled * n == disp and -128 <= scaled <= 127:
+                return (_M_B(0x40 | modrm, scaled) if sib < 0 else
+                        _MS_B(0x40 | modrm, sib, scaled)), xb
         elif -128 <= disp <= 127:
             return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
         modrm |= 0x80

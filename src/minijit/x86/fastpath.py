@@ -91,9 +91,11 @@ def _byte_rex(form: Form, memory: bool) -> Make:
     """A legacy ModRM form with byte registers: the REX prefix under the 8-bit register
     rules, which the encoder applies (spl..dil force a REX, ah..bh forbid one: AsmError,
     and the builder then takes the general path, which says so)."""
-    prefix, opcode, w = form.prefix, form.opcode, form.rex_w << 3
+    w = form.rex_w << 3
     reg_i, rm_i, digit = form.reg_i, form.rm_i, form.digit or 0
     imm_i, pack, mask = _imm_tail(form)
+    # prefix, REX (0: none, else 40-4F) and opcode, by the REX byte's value
+    heads = [form.prefix + (_BYTE[rex] if rex else b"") + form.opcode for rex in range(0x50)]
 
     def make(ops: Sequence[object]) -> bytes:
         reg3, bits = digit, w
@@ -108,8 +110,7 @@ def _byte_rex(form: Form, memory: bool) -> Make:
         else:
             tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
         bits |= xb
-        value = byte_register_rex(form, ops, 0x40 | bits if bits else 0)
-        code = prefix + (_BYTE[value] if value else b"") + opcode + tail
+        code = heads[byte_register_rex(form, ops, 0x40 | bits if bits else 0)] + tail
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
