@@ -10,12 +10,15 @@ are refused, as GNU as refuses (or only warns and truncates) them.
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from test_x86_oracle import _accepted_by_both, builder, gnu_as
+from test_x86_oracle import (
+    _accepted_by_both,
+    assert_text_and_builder_match_gnu_as,
+    needs_binutils,
+)
 
 from minijit.x86 import AsmError, Assembler, assemble, eax, ecx, esp, qword, r12d, r15d, rax
 from minijit.x86.explain import explain
@@ -49,17 +52,11 @@ LINES = [
     "add dword ptr [edi + 0x10], 0x12345",
     "vbroadcastsd ymm0, qword ptr [edx]",
 ]
-needs_as = pytest.mark.skipif(any(shutil.which(t) is None for t in ("as", "nm", "objcopy")),
-                              reason="GNU binutils (as, nm, objcopy) not installed")
 
 
-@needs_as
+@needs_binutils
 def test_32_bit_addresses_match_gnu_as_through_text_and_builder():
-    expected, errors = gnu_as(LINES)
-    assert not errors
-    for line, want in zip(LINES, expected):
-        assert assemble(line).hex() == want.hex(), line
-        assert builder(line).hex() == want.hex(), line
+    assert_text_and_builder_match_gnu_as(LINES)
 
 
 #: 64-bit addresses wrap too, and mov reaches a far absolute address through the
@@ -78,13 +75,9 @@ WRAPPED = [
 ]
 
 
-@needs_as
+@needs_binutils
 def test_wrapped_and_far_absolute_addresses_match_gnu_as():
-    expected, errors = gnu_as(WRAPPED)
-    assert not errors
-    for line, want in zip(WRAPPED, expected):
-        assert assemble(line).hex() == want.hex(), line
-        assert builder(line).hex() == want.hex(), line
+    assert_text_and_builder_match_gnu_as(WRAPPED)
 
 
 def test_a_far_absolute_address_needs_the_accumulator():
@@ -157,7 +150,7 @@ line = st.one_of(
 )
 
 
-@needs_as
+@needs_binutils
 @settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(st.lists(line, min_size=20, max_size=20))
 def test_random_addresses_match_gnu_as_or_both_reject(lines):

@@ -7,10 +7,9 @@ overrides, and one on lea (which reads no memory: GNU as warns), are refused.
 
 from __future__ import annotations
 
-import shutil
 
 import pytest
-from test_x86_oracle import builder, gnu_as
+from test_x86_oracle import assert_text_and_builder_match_gnu_as, needs_binutils
 
 from minijit.x86 import (
     AsmError,
@@ -58,17 +57,11 @@ LINES = [
     "jmp qword ptr gs:[rax]",
     "imul rcx, qword ptr gs:[r13 + 8], 100",
 ]
-needs_as = pytest.mark.skipif(any(shutil.which(t) is None for t in ("as", "nm", "objcopy")),
-                              reason="GNU binutils (as, nm, objcopy) not installed")
 
 
-@needs_as
+@needs_binutils
 def test_segment_overrides_match_gnu_as_through_text_and_builder():
-    expected, errors = gnu_as(LINES)
-    assert not errors
-    for line, want in zip(LINES, expected):
-        assert assemble(line).hex() == want.hex(), line
-        assert builder(line).hex() == want.hex(), line
+    assert_text_and_builder_match_gnu_as(LINES)
 
 
 def test_builder_spelling_is_a_slice():
