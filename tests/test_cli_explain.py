@@ -54,6 +54,12 @@ def field_names(text: str) -> list[str]:
         ("popcnt ax, cx", ["prefix", "prefix", "opcode", "ModRM"], None),
         ("push r12", ["REX", "opcode"], None),
         ("mfence", ["opcode", "opcode"], None),
+        ("mov rax, [r12d + r15d*8 - 4]", ["addr32", "REX", "opcode", "ModRM", "SIB", "disp8"],
+         "67 makes the address 32-bit"),
+        ("mov rax, [esp]", ["addr32", "REX", "opcode", "ModRM", "SIB"],
+         "[rsp] and [r12] need a SIB"),
+        ("add dword ptr fs:[r13d], 1", ["segment", "addr32", "REX", "opcode", "ModRM", "disp8",
+                                        "imm8"], "[rbp] and [r13] need a zero disp8"),
     ],
 )
 def test_fields_and_notes(text, names, note):
@@ -62,6 +68,38 @@ def test_fields_and_notes(text, names, note):
     assert b"".join(f.bytes for f in explanation.fields) == explanation.instruction.bytes
     if note:
         assert any(note in n for n in explanation.notes), explanation.notes
+
+
+def test_32_bit_address_explained(capsys):
+    status, out, err = run(capsys, "explain", "mov rax, [eax + ecx*4 + 8]")
+    assert status == 0 and err == ""
+    lines = out.splitlines()
+    assert lines[:4] == ["mov rax, QWORD PTR [eax+ecx*4+0x8]", "67 48 8b 44 88 08", "",
+                         "form: mov r64, r/m64  (REX.W 8B /r)"]
+    assert "  67  addr32   67" in lines
+    assert "                 address-size override: a 32-bit address, from 32-bit registers" \
+        in lines
+    assert "                 index=001: ecx" in lines
+    assert "                 base=000: eax" in lines
+    assert any(line.startswith("note: 67 makes the address 32-bit") for line in lines)
+
+
+def test_32_bit_base_and_index_above_7():
+    [sib] = [f for f in explain("mov rax, [r12d + r15d*8 - 4]").fields if f.name == "SIB"]
+    assert sib.meaning == ["scale=11: index * 8", "index=111: r15d", "base=100: r12d"]
+    [modrm] = [f for f in explain("mov rax, [r9d]").fields if f.name == "ModRM"]
+    assert "rm=001: base r9d" in modrm.meaning
+
+
+def test_movsxd_from_a_32_bit_address_is_not_read_back(capsys):
+    """The one form the assembler writes with 67 that the decoder leaves (bad):
+    decoder.NO_ADDRESS_SIZE (capstone does not decode it)."""
+    status, out, err = run(capsys, "explain", "movsxd eax, dword ptr [eax]")
+    assert status == 1 and out == ""
+    assert err == ("minijit explain: error: cannot assemble 'movsxd eax, dword ptr [eax]': "
+                   "'movsxd eax, dword ptr [eax]' assembles to 67 63 00, which the "
+                   "disassembler does not read back: 67 63 00 does not start with an "
+                   "instruction minijit's table knows\n")
 
 
 def test_vex_fields_are_decoded():
@@ -166,6 +204,7 @@ def test_evex_broadcast_scales_by_the_element():
         ("3effe0", "segment", "ds segment override: ignored in 64-bit mode; before an "
                               "indirect jmp/call it is CET's notrack"),
         ("f30f1011", "prefix", "mandatory prefix: part of the opcode of movss"),
+        ("67488b00", "addr32", "address-size override: a 32-bit address"),
     ],
 )
 def test_prefix_kinds(code, name, meaning):

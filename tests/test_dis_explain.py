@@ -1,10 +1,12 @@
-"""explain on every corpus instruction and on random bytes: the fields cover the bytes
-exactly, in order, and nothing but ValueError (not an instruction) escapes."""
+"""explain on every corpus instruction (and every 32-bit-address and fs/gs line of
+test_dis_addr32) and on random bytes: the fields cover the bytes exactly, in order, and
+nothing but ValueError (not an instruction) escapes."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_dis_addr32 import left_bad, lines
 
 from minijit.x86 import assemble
 from minijit.x86.corpus import corpus
@@ -22,6 +24,13 @@ def check(explanation) -> None:
 def test_every_corpus_instruction():
     for line in corpus(avx512=True):
         check(explain_bytes(assemble(line)))
+
+
+def test_every_32_bit_address_and_segment_instruction():
+    for line in lines():
+        code = assemble(line)
+        if not left_bad(code):
+            check(explain_bytes(code))
 
 
 @settings(max_examples=400, deadline=None)

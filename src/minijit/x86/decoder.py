@@ -10,7 +10,7 @@ map, opcode byte and prefixes (packed in one int, which hashes faster than a
 tuple): the 256-entry opcode maps of LuaJIT's ``dis_x86`` in dict form, built
 on first use.  Decoding one instruction is:
 
-1. legacy prefixes (66, F2, F3, segment overrides), each at most once;
+1. legacy prefixes (66, F2, F3, 67, segment overrides), each at most once;
 2. REX (40-4F), or a VEX prefix (C5: two bytes, C4: three) that carries the
    inverted R/X/B/vvvv bits, W, L, the implied mandatory prefix and map, or an
    EVEX prefix (62 and three bytes) that adds R'/V' (registers 16-31), L'L, the
@@ -152,6 +152,11 @@ SPELLED_OTHERWISE = {
     "movd r64, xmm": "movq, as objdump writes it",
 }
 
+#: table forms the decoder leaves (bad) after 67, though objdump reads them: capstone does
+#: not decode movsxd to a 32- or 16-bit register from a 32-bit address (67 63 without
+#: REX.W), and the random-bytes test compares every decoded instruction with capstone
+NO_ADDRESS_SIZE = frozenset(("movsxd r32, r/m32", "movsx r32, r/m32", "movsxd r16, r/m32"))
+
 _SIZE_PTR = {8: "BYTE PTR ", 16: "WORD PTR ", 32: "DWORD PTR ", 64: "QWORD PTR ",
              80: "TBYTE PTR ", 128: "XMMWORD PTR ", 256: "YMMWORD PTR ",
              512: "ZMMWORD PTR "}
@@ -177,6 +182,7 @@ def _register_names() -> dict[str, tuple[str, ...]]:
 
 _NAMES = _register_names()
 _GPR64 = _NAMES["r64"]
+_GPR32 = _NAMES["r32"]
 _GPR8 = _NAMES["r8"]
 _HIGH8 = ("al", "cl", "dl", "bl", "ah", "ch", "dh", "bh")
 
@@ -201,7 +207,7 @@ class Pattern:
 
     __slots__ = ("form", "mnemonic", "key", "w", "digit", "modrm", "fixed_modrm", "mod",
                  "vex_l", "operands", "imm_size", "uses", "evex", "masked", "zeroing",
-                 "mem_bytes", "bcst_bytes")
+                 "mem_bytes", "bcst_bytes", "addr32")
 
     def __init__(self, form: object) -> None:
         self.form = form
@@ -241,6 +247,8 @@ class Pattern:
         self.mem_bytes = max((_memory_bits(k) // 8 for k in rm_kinds if k[0] == "m"),
                              default=0) or 1
         self.bcst_bytes = form.bcst // 8 if self.evex else 0
+        #: whether 67 may precede: the form has a ModRM memory operand (NO_ADDRESS_SIZE aside)
+        self.addr32 = has_mem and form.signature() not in NO_ADDRESS_SIZE
         #: indexed by "ModRM.mod is 11b": whether a memory / a register rm is accepted
         self.mod = (has_mem or not rm_kinds, has_reg or not rm_kinds)
         #: the REX/VEX bits its operands read: R (4), X and B (3); the others must be clear
@@ -320,7 +328,16 @@ def _wide_with_66() -> frozenset[int]:
 # --- decoding ---------------------------------------------------------------------------
 
 #: legacy prefix -> its group (an instruction has at most one of each)
-_PREFIX_GROUP = {0x66: 0, 0xF0: 1, 0xF2: 1, 0xF3: 1, 0x2E: 2, 0x3E: 2, 0x64: 2, 0x65: 2}
+_PREFIX_GROUP = {0x66: 0, 0xF0: 1, 0xF2: 1, 0xF3: 1, 0x2E: 2, 0x3E: 2, 0x64: 2, 0x65: 2,
+                 0x67: 3}
+#: the address-size prefix: a ModRM memory operand's address is computed from 32-bit
+#: registers ([eax+ecx*4+0x8]).  Only that is decoded, the 32-bit addresses the assembler
+#: writes; where 67 means anything else, objdump writes a word minijit's assembler does not
+#: take, and the bytes are (bad): 67 without a memory operand ("addr32 add eax,eax"), with
+#: movabs (a 4-byte moffs), string instructions (esi, edi), jrcxz (jecxz) or loop (ecx);
+#: [eip+disp32] and the absolute [eiz*1+disp32] (no base, no index), which the assembler
+#: does not write either; and the NO_ADDRESS_SIZE forms
+ADDRESS_SIZE = 0x67
 #: fs and gs bases are real (thread-local storage): written on the memory operand
 _SEGMENTS = {0x64: "fs:", 0x65: "gs:"}
 #: cs and ds overrides are ignored in 64-bit mode but kept by objdump and as as a word
@@ -392,6 +409,7 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
     prefix = 0
     lock = False
     segment = word = ""
+    gpr = _GPR64   # address registers: _GPR32 under the address-size prefix
     byte = code[pos]
     while byte in _PREFIX_GROUP:
         bit = 1 << _PREFIX_GROUP[byte]
@@ -404,6 +422,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
             lock = True
         elif byte in _NULL_SEGMENTS:
             word = _NULL_SEGMENTS[byte]
+        elif byte == ADDRESS_SIZE:
+            gpr = _GPR32
         else:
             prefix |= _PREFIX_KEYS[byte]
         pos += 1
@@ -541,19 +561,23 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
                 pos += 1
                 index_num = (sib >> 3) & 7 | (rex & 2) << 2
                 if index_num != 4:
-                    index = _GPR64[index_num] + _SCALES[sib >> 6]
+                    index = gpr[index_num] + _SCALES[sib >> 6]
                 elif sib >> 6:
                     raise _Bad  # a scaled "no index" (riz) is not an operand as writes
                 if sib & 7 == 5 and mod == 0:
                     disp_size = 4  # no base: [index*scale + disp32], or absolute [disp32]
+                    if not index and gpr is _GPR32:
+                        raise _Bad  # [eiz*1+disp32]
                 else:
-                    base = _GPR64[sib & 7 | (rex & 1) << 3]
+                    base = gpr[sib & 7 | (rex & 1) << 3]
             elif rm == 5 and mod == 0:
+                if gpr is _GPR32:
+                    raise _Bad  # [eip+disp32]
                 base = "rip"
                 rip = True
                 disp_size = 4
             else:
-                base = _GPR64[rm | (rex & 1) << 3]
+                base = gpr[rm | (rex & 1) << 3]
             if mod == 1:
                 disp_size = 1
             elif mod == 2:
@@ -575,6 +599,8 @@ def _decode(code: bytes, pos: int, address: int, symbols: Mapping[int, str] | No
             segment = ""
     if segment and pattern.form.moffs_i < 0:
         raise _Bad  # fs/gs only mean something before a memory operand
+    if gpr is _GPR32 and not (memory and pattern.addr32):
+        raise _Bad  # 67 only makes a ModRM memory operand's address 32-bit
     imm_at = pos
     end = pos + pattern.imm_size
     if end > len(code):

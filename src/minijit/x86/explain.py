@@ -17,8 +17,8 @@ import textwrap
 from collections.abc import Callable
 from typing import NamedTuple
 
-from minijit.x86.decoder import (_GPR64, _HIGH8, FIXED, IMM, IS4, MOFFS, OPREG, REG, REL, RM,
-                                 VVVV, Instruction, Layout, decode)
+from minijit.x86.decoder import (_GPR32, _GPR64, _HIGH8, ADDRESS_SIZE, FIXED, IMM, IS4, MOFFS,
+                                 OPREG, REG, REL, RM, VVVV, Instruction, Layout, decode)
 from minijit.x86.registers import REGISTERS
 
 __all__ = ["Field", "Explanation", "explain", "explain_bytes"]
@@ -76,6 +76,7 @@ _PREFIXES = {
     0x64: ("segment", "segment override fs: the address is relative to the fs base "
                       "(thread-local storage on Linux)"),
     0x65: ("segment", "segment override gs: the address is relative to the gs base"),
+    0x67: ("addr32", "address-size override: a 32-bit address, from 32-bit registers"),
 }
 
 
@@ -262,8 +263,22 @@ def _rex_x(ins: Instruction, parts: Layout) -> int:
     return 0
 
 
+def _addr32(ins: Instruction) -> bool:
+    """Whether the address-size prefix 67 makes the memory operand's address 32-bit."""
+    return ADDRESS_SIZE in ins.bytes[:ins.parts.prefixes_end]
+
+
+def _address_registers(ins: Instruction) -> tuple[str, ...]:
+    """Register names by number for the base and index: 32-bit ones after 67."""
+    return _GPR32 if _addr32(ins) else _GPR64
+
+
+def _base_num(ins: Instruction, low: int) -> int:
+    return low | _rex_b(ins, ins.parts) << 3
+
+
 def _base(ins: Instruction, low: int) -> str:
-    return _GPR64[low | _rex_b(ins, ins.parts) << 3]
+    return _address_registers(ins)[_base_num(ins, low)]
 
 
 def _sib_field(ins: Instruction, parts: Layout) -> list[Field]:
@@ -275,7 +290,7 @@ def _sib_field(ins: Instruction, parts: Layout) -> list[Field]:
     index_num = index | _rex_x(ins, parts) << 3
     meaning = [f"scale={_bits(scale, 2)}: index * {1 << scale}"]
     meaning.append("index=100: no index register" if index_num == 4
-                   else f"index={_bits(index, 3)}: {_GPR64[index_num]}")
+                   else f"index={_bits(index, 3)}: {_address_registers(ins)[index_num]}")
     meaning.append("base=101 with mod=00: no base register, disp32" if base == 5 and mod == 0
                    else f"base={_bits(base, 3)}: {_base(ins, base)}")
     return [Field(parts.sib, bytes((sib,)), "SIB",
@@ -337,25 +352,32 @@ def _immediate_fields(ins: Instruction, parts: Layout) -> list[Field]:
 
 # --- notes: special cases worth a sentence ---------------------------------------------
 
-def _memory_base(ins: Instruction) -> str | None:
+def _memory_base(ins: Instruction) -> int | None:
+    """The number of the memory operand's base register (None: no base, or no memory)."""
     parts = ins.parts
     if parts.modrm < 0 or ins.bytes[parts.modrm] >> 6 == 3 or ins.pattern.fixed_modrm >= 0:
         return None
     modrm = ins.bytes[parts.modrm]
     if parts.sib >= 0:
         base = ins.bytes[parts.sib] & 7
-        return None if base == 5 and modrm >> 6 == 0 else _base(ins, base)
-    return None if modrm & 0xC7 == 5 else _base(ins, modrm & 7)
+        return None if base == 5 and modrm >> 6 == 0 else _base_num(ins, base)
+    return None if modrm & 0xC7 == 5 else _base_num(ins, modrm & 7)
+
+
+#: base register numbers: rbp/r13 (ebp/r13d), whose low three bits 101 mean "no base" or
+#: rip with mod=00, and rsp/r12 (esp/r12d), whose 100 means "a SIB byte follows"
+_RBP_R13 = frozenset((5, 13))
+_RSP_R12 = frozenset((4, 12))
 
 
 def _zero_disp_base(ins: Instruction) -> bool:
     parts = ins.parts
-    return (_memory_base(ins) in ("rbp", "r13") and parts.disp_size == 1
+    return (_memory_base(ins) in _RBP_R13 and parts.disp_size == 1
             and ins.bytes[parts.disp] == 0)
 
 
 def _sib_for_base(ins: Instruction) -> bool:
-    return _memory_base(ins) in ("rsp", "r12") and ins.bytes[ins.parts.sib] >> 3 & 7 == 4 \
+    return _memory_base(ins) in _RSP_R12 and ins.bytes[ins.parts.sib] >> 3 & 7 == 4 \
         and not _rex_x(ins, ins.parts)
 
 
@@ -385,6 +407,9 @@ NOTES: list[tuple[Callable[[Instruction], bool], str]] = [
     (_sib_for_base,
      "[rsp] and [r12] need a SIB byte: rm=100 means 'a SIB byte follows', so the base "
      "goes in SIB.base, with index=100 meaning no index"),
+    (_addr32,
+     "67 makes the address 32-bit: base and index are 32-bit registers, the sum wraps at "
+     "2**32 and is zero-extended to 64 bits; ModRM and SIB work as for 64-bit addresses"),
     (lambda ins: ins.rip,
      "rip-relative: the displacement counts from the end of this instruction, so the "
      "code can be loaded at any address"),
@@ -447,7 +472,7 @@ def explain(text: str) -> Explanation:
         raise AsmError(f"nothing to explain in {text!r}: no instruction")
     try:
         explanation = explain_bytes(code)
-    except ValueError as error:  # assembled, but not read back (a 32-bit address: 67)
+    except ValueError as error:  # assembled, not read back (decoder.NO_ADDRESS_SIZE)
         raise AsmError(f"{text!r} assembles to {code.hex(' ')}, which the disassembler "
                        f"does not read back: {error}") from None
     if len(explanation.instruction.bytes) != len(code):
