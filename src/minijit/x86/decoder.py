@@ -275,7 +275,9 @@ def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
 
     A ``+r`` form is filed under all eight opcode bytes.  REX.W matters only where
     some pattern of the same slot (opcode and ModRM digit) asks for it; elsewhere
-    (push, byte forms) it is ignored, as the CPU ignores it.
+    (push, byte forms) it is ignored, as the CPU ignores it, except on a 32-bit
+    form: there REX.W makes it a 64-bit form the table does not have (48 0F 1F C0
+    is nop rax, 48 0F 50 C0 movmskps rax, xmm0), so those bytes are (bad).
     """
     maps: dict[int, list[Pattern]] = {}
     for form in forms(avx512=True):
@@ -289,7 +291,7 @@ def opcode_maps() -> dict[int, list[Pattern] | tuple[list[Pattern], ...]]:
         for pattern in patterns:
             if pattern.form.vex is None and not pattern.evex and not any(
                     p.w and p.digit == pattern.digit for p in patterns):
-                pattern.w = None
+                pattern.w = 0 if pattern.form.size == 32 else None
         # exact requirements first: "cqo" (W1) before a W-free form, "nop" (90) before
         # "xchg eax, r32" (90+r), which 90 means only with REX.B (41 90: xchg eax, r8d)
         patterns.sort(key=lambda p: (p.w is None, p.fixed_modrm < 0, p.form.plus_r))
