@@ -20,7 +20,10 @@ TIME_UNITS = [(1e-6, 1e9, "ns"), (1e-3, 1e6, "µs"), (1.0, 1e3, "ms"), (float("i
 
 
 def fmt_time(seconds: float) -> str:
-    """``24.9 ms``, ``310 µs``, ``1.23 s``: three significant digits, a fitting unit."""
+    """``24.9 ms``, ``310 µs``, ``1.23 s``: three significant digits, a fitting unit.
+    A difference of two noisy times may be negative: ``-701 µs``."""
+    if seconds < 0:
+        return "-" + fmt_time(-seconds)
     for limit, scale, unit in TIME_UNITS:
         if seconds < limit:
             return f"{seconds * scale:.3g} {unit}"

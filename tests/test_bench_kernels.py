@@ -193,6 +193,7 @@ def test_failing_peer_speed_file_is_a_note(tmp_path, monkeypatch):
 
 @pytest.mark.parametrize(("seconds", "text"), [
     (2.5e-8, "25 ns"), (3.1e-4, "310 µs"), (0.0249, "24.9 ms"), (1.234, "1.23 s"), (123.4, "123 s"),
+    (-7.01e-4, "-701 µs"),  # an import that came out faster than a bare interpreter
 ])
 def test_times_print_with_three_digits_and_a_fitting_unit(seconds, text):
     assert report.fmt_time(seconds) == text
