@@ -5,10 +5,10 @@
 of ``repeat`` runs over the whole corpus:
 
 - builder: the ``Assembler`` methods called with operands made beforehand, then
-  ``assemble()``; instructions per second.  *cold*: the encoding caches are cleared
-  before each run, so every instruction goes through form selection and encoding
-  (the operands, made once, keep what they know of themselves, as in a compiler:
-  registers their fields, a memory operand its ModRM/SIB shape, ``Mem.mode``);
+  ``assemble()``; instructions per second.  *cold*: ``clear_caches()`` before each
+  run, so every instruction goes through form selection and encoding, and each
+  memory operand makes its address bytes again on its first use in the run
+  (``Mem.mode``; the registers keep their fields, which they are made with);
   *warm*: the caches are filled by a previous run, as in a compiler that emits the
   same instructions again (the same registers, the same stack slots).
   *first use*: one run in a fresh interpreter, right after ``import minijit.x86``:

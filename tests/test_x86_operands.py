@@ -40,7 +40,8 @@ from minijit.x86 import (
     zmm1,
     zmmword,
 )
-from minijit.x86.registers import _MEMS, Address, Mem
+from minijit.x86.assembler import clear_caches
+from minijit.x86.registers import _MEMS, Address, Mem, memory_operands
 from minijit.x86.syntax import parse_operand
 
 
@@ -141,3 +142,19 @@ def test_an_operand_remembers_only_a_valid_address_shape():
     second.add(good, rdx)  # another instruction: the shape from the operand
     assert good.mode is not None
     assert first.assemble().hex() == "498b448d00" and second.assemble().hex() == "4901548d00"
+
+
+def test_clear_caches_makes_memory_operands_forget_their_address_bytes():
+    """clear_caches (the benchmark's cold runs) also forgets what each memory operand
+    learned of its address bytes; encoding again makes them again, the same.  A
+    masked register, interned beside the memory operands, is not one of them."""
+    slot, masked = qword[rsp + 0x80], zmm1(k1)
+    Assembler().mov(rax, slot)
+    assert slot.mode is not None and slot in memory_operands()
+    assert masked not in memory_operands()
+    clear_caches()
+    assert slot.mode is None
+    again = Assembler()
+    again.mov(rax, slot)
+    again.vmovdqu64(masked, zmmword[rsp + 0x80])  # EVEX: disp8*64, from the same shape
+    assert again.assemble().hex() == "488b842480000000" + "62f1fe496f4c2402"

@@ -33,10 +33,16 @@ import struct
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 
-from minijit.x86.encoder import MNEMONIC_ALIASES, canonical, choose, kinds_table
+from minijit.x86.encoder import (
+    MNEMONIC_ALIASES,
+    canonical,
+    choose,
+    forget_addresses,
+    kinds_table,
+)
 from minijit.x86.errors import AsmError
 from minijit.x86.fastpath import direct_entry
-from minijit.x86.registers import Label, Mem
+from minijit.x86.registers import Label, Mem, memory_operands
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS, STRING_MNEMONICS
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
@@ -633,9 +639,11 @@ CACHES: list[dict] = []
 
 
 def clear_caches() -> None:
-    """Forget every cached encoding (to measure the encoder itself)."""
+    """Forget every cached encoding, the address bytes memory operands keep too (to
+    measure the encoder itself)."""
     for cache in CACHES:
         cache.clear()
+    forget_addresses(memory_operands())
 
 
 # Mnemonic (as written in assembly text) -> its builder method.

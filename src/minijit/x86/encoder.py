@@ -23,7 +23,7 @@ for ``minijit explain``; ``encode`` (the hot path) only concatenates them.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from functools import cache
 from struct import Struct
 
@@ -49,8 +49,10 @@ __all__ = [
     "describe_kinds",
     "encode",
     "encode_fields",
+    "forget_addresses",
     "form_fields",
     "kinds_table",
+    "operand_address",
     "rewrite",
     "select",
 ]
@@ -352,26 +354,50 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
 
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
-    The ``_ADDRESS_MODES`` entry of the operand's registers is kept on the operand
-    (``Mem.mode``; operands are interned, so it is looked up once per operand).
     """
-    entry = m.mode
-    if entry is None:
-        key = (m.base, m.index, m.scale)
-        entry = m.mode = _ADDRESS_MODES.get(key) or _address_mode(key)
-    rm, sib, xb, mode = entry
+    modrm, rest, xb, shape = m.mode or operand_address(m)
+    if n == 1 or not m.disp:  # (no displacement: nothing to scale)
+        return _BYTE[modrm | reg3 << 3] + rest, xb
+    return _scaled_address_bytes(reg3, m, n, shape)
+
+
+def operand_address(m: Mem) -> tuple[int, bytes, int, tuple[int, int, int, int]]:
+    """What encodes ``m`` in any instruction outside EVEX: (ModRM with reg 0, the SIB
+    and displacement bytes after it, X << 1 | B, the ``_ADDRESS_MODES`` entry of its
+    registers).
+
+    Everything but ModRM's reg field depends on the operand alone, so it is made once
+    per operand and kept on it as ``Mem.mode`` (operands are interned: a stack slot
+    used by many instructions makes it once).  An address the encoding forbids raises
+    AsmError, each time."""
+    key = (m.base, m.index, m.scale)
+    shape = _ADDRESS_MODES.get(key) or _address_mode(key)
+    tail, xb = _scaled_address_bytes(0, m, 1, shape)
+    m.mode = entry = (tail[0], tail[1:], xb, shape)
+    return entry
+
+
+def forget_addresses(operands: Iterable[Mem]) -> None:
+    """Make ``operands`` forget their address bytes (``Mem.mode``), and forget the
+    address shapes made so far: their next encoding makes them again."""
+    _ADDRESS_MODES.clear()
+    for m in operands:
+        m.mode = None
+
+
+def _scaled_address_bytes(reg3: int, m: Mem, n: int,
+                          shape: tuple[int, int, int, int]) -> tuple[bytes, int]:
+    """``address_bytes`` from the rules, for a disp8 scale ``n`` (1 outside EVEX)."""
+    rm, sib, xb, mode = shape
     modrm = rm | reg3 << 3
     disp = m.disp
     if mode != ABSOLUTE:
         if disp == 0 and mode == BASED:
             return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
-        if n > 1:
-            scaled = disp // n
-            if scaled * n == disp and -128 <= scaled <= 127:
-                return (_M_B(0x40 | modrm, scaled) if sib < 0 else
-                        _MS_B(0x40 | modrm, sib, scaled)), xb
-        elif -128 <= disp <= 127:
-            return (_M_B(0x40 | modrm, disp) if sib < 0 else _MS_B(0x40 | modrm, sib, disp)), xb
+        scaled = disp // n
+        if scaled * n == disp and -128 <= scaled <= 127:
+            return (_M_B(0x40 | modrm, scaled) if sib < 0 else
+                    _MS_B(0x40 | modrm, sib, scaled)), xb
         modrm |= 0x80
     # disp32: ABSOLUTE keeps mod 00 (no base, or rip)
     if not -(1 << 31) <= disp < (1 << 31):

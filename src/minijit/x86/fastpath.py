@@ -53,6 +53,7 @@ from minijit.x86.encoder import (
     byte_register_rex,
     encode,
     kinds_table,
+    operand_address,
 )
 from minijit.x86.registers import REGISTERS, Masked, Mem
 from minijit.x86.table import Form
@@ -106,7 +107,8 @@ def _byte_rex(form: Form, memory: bool) -> Make:
         if memory:
             if not rm.plain:
                 return None
-            tail, xb = address_bytes(reg3, rm)
+            modrm, rest, xb, _ = rm.mode or operand_address(rm)
+            tail = _BYTE[modrm | reg3 << 3] + rest
         else:
             tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
         bits |= xb
@@ -122,17 +124,19 @@ def _legacy(form: Form, memory: bool) -> Make:
     heads = _heads(form)
     reg_i, rm_i = form.reg_i, form.rm_i
     digit = form.digit or 0
-    digit3 = 0xC0 | digit << 3
+    digit_field = digit << 3  # ModRM's reg field
+    digit3 = 0xC0 | digit_field
     imm_i, pack, mask = _imm_tail(form)
     if memory:
+        # the operand's ModRM (reg field 0), SIB and displacement: Mem.mode
         if reg_i >= 0:
             def make(ops: Sequence[object]) -> bytes:
                 reg = ops[reg_i]
                 rm = ops[rm_i]
                 if not rm.plain:
                     return None
-                tail, xb = address_bytes(reg.code, rm)
-                code = heads[reg.rex_r | xb] + tail
+                modrm, rest, xb, _ = rm.mode or operand_address(rm)
+                code = heads[reg.rex_r | xb] + _BYTE[modrm | reg.reg3] + rest
                 return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
             return make
 
@@ -140,8 +144,8 @@ def _legacy(form: Form, memory: bool) -> Make:
             rm = ops[rm_i]
             if not rm.plain:
                 return None
-            tail, xb = address_bytes(digit, rm)
-            code = heads[xb] + tail
+            modrm, rest, xb, _ = rm.mode or operand_address(rm)
+            code = heads[xb] + _BYTE[modrm | digit_field] + rest
             return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
         return make
     if reg_i >= 0:
@@ -189,10 +193,9 @@ def _vex(form: Form, memory: bool) -> Make:
     # C5 | R vvvv L pp                    C4 | R X B mmmmm | W vvvv L pp
     short = 0xC5F8 | length << 2 | pp
     long = (0xC4E078 | opmap << 8 | w << 7 | length << 2 | pp) << 8 | op
-    # a memory operand's ModRM, SIB and displacement follow; a register's ModRM is
-    # packed with the prefix
-    (pack2, pack3) = (_PREFIX_OP[2], _PREFIX_OP[3]) if memory else \
-        (_PREFIX_OP_MODRM[2], _PREFIX_OP_MODRM[3])
+    # the ModRM byte is packed with the prefix and opcode; a memory operand's SIB and
+    # displacement follow (the operand's Mem.mode)
+    pack2, pack3 = _PREFIX_OP_MODRM[2], _PREFIX_OP_MODRM[3]
 
     def make(ops: Sequence[object]) -> bytes:
         r = 0
@@ -205,12 +208,13 @@ def _vex(form: Form, memory: bool) -> Make:
         if memory:
             if not rm.plain:
                 return None
-            tail, xb = address_bytes(reg3, rm)
+            modrm, rest, xb, _ = rm.mode or operand_address(rm)
+            modrm |= reg3 << 3
             if short_ok and not xb:
-                code = pack2(short ^ (r << 7 | v), op) + tail
+                code = pack2(short ^ (r << 7 | v), op, modrm) + rest
             else:
                 # the three prefix bytes and the opcode byte as one 32-bit word
-                code = pack3(long ^ (r << 23 | xb << 21 | v << 8)) + tail
+                code = pack3(long ^ (r << 23 | xb << 21 | v << 8), modrm) + rest
         elif short_ok and not rm.rex:
             code = pack2(short ^ (r << 7 | v), op, 0xC0 | reg3 << 3 | rm.code)
         else:
@@ -258,7 +262,7 @@ def _evex(form: Form, memory: bool) -> Make:
     mem_bytes = form.mem_size // 8
     # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
     const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
-    pack_head = _PREFIX_OP[4] if memory else _PREFIX_OP_MODRM[4]
+    pack_op, pack_op_modrm = _PREFIX_OP[4], _PREFIX_OP_MODRM[4]
 
     dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
 
@@ -269,28 +273,30 @@ def _evex(form: Form, memory: bool) -> Make:
             low = dest.evex_zaaa
             dest = dest.op
         reg3 = digit
-        fields = 0
+        fields = ops[v_i].evex_v if v_i >= 0 else 0
         if reg_i >= 0:
             reg = dest if dest_is_reg else ops[reg_i]
-            reg3, fields = reg.code, reg.evex_r
+            reg3 = reg.code
+            fields |= reg.evex_r
         rm = ops[rm_i] if dest_is_reg else dest
-        if memory:
-            if not rm.plain:
-                return None
+        if not memory:
+            # EVEX: bit 4 of a register in rm travels in X; its ModRM packed with the prefix
+            code = pack_op_modrm(const ^ (fields | rm.evex_b) | low, op,
+                                 0xC0 | reg3 << 3 | rm.code)
+        elif not rm.plain:
+            return None
+        else:
+            n = mem_bytes
             if rm.bcst:
                 low |= 0x10
-                tail, xb = address_bytes(reg3, rm, rm.size // 8)
+                n = rm.size // 8
+            modrm, rest, xb, _ = rm.mode or operand_address(rm)
+            if rm.disp and n > 1:  # disp8*N: the displacement scales with the access
+                tail, xb = address_bytes(reg3, rm, n)
+                code = pack_op(const ^ (fields | xb << 21) | low, op) + tail
             else:
-                tail, xb = address_bytes(reg3, rm, mem_bytes)
-            fields |= xb << 21
-        else:
-            fields |= rm.evex_b  # EVEX: bit 4 of a register in rm travels in X
-        if v_i >= 0:
-            fields |= ops[v_i].evex_v
-        if memory:
-            code = pack_head(const ^ fields | low, op) + tail
-        else:  # the register's ModRM packed with the prefix
-            code = pack_head(const ^ fields | low, op, 0xC0 | reg3 << 3 | rm.code)
+                code = pack_op_modrm(const ^ (fields | xb << 21) | low, op,
+                                     modrm | reg3 << 3) + rest
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 

@@ -32,7 +32,7 @@ import weakref
 from _thread import allocate_lock
 
 __all__ = ["REGISTERS", "SEGMENTS", "SIZES", "Address", "Label", "Masked", "Mem", "Reg",
-           "Segment"]
+           "Segment", "memory_operands"]
 
 
 class Reg:
@@ -221,6 +221,10 @@ class _Interned:
             self.refs[key] = ref
             return obj
 
+    def live(self) -> list:
+        """The objects still alive."""
+        return [obj for obj in (ref() for ref in list(self.refs.values())) if obj is not None]
+
     def _sweep(self) -> None:
         with _INTERN_LOCK:
             for key, ref in list(self.refs.items()):
@@ -237,6 +241,12 @@ def _address_size(base: Reg | None, index: Reg | None) -> int:
     """32 if the address registers are 32-bit (the encoder checks they agree), else 64."""
     reg = base if base is not None else index
     return 32 if reg is not None and reg.kind == "r32" else 64
+
+
+def memory_operands() -> list[Mem]:
+    """Every live memory operand that names no label (those that do are interned per
+    label)."""
+    return [op for op in _MEMS.live() if type(op) is Mem]
 
 
 def _table(label: Label | None) -> _Interned:
@@ -274,8 +284,9 @@ class Mem:
     as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the
     builder's fast path may encode it: no label (that needs a fixup at layout), no
     segment and no address-size prefix.  ``mode`` is filled by the encoder the first
-    time the operand is encoded: its ModRM/SIB shape, which depends only on its
-    registers (a stack slot used by many instructions looks it up once).
+    time the operand is encoded: its address bytes, ModRM (but its reg field), SIB and
+    displacement, which depend on the operand alone (a stack slot used by many
+    instructions makes them once; see ``encoder.operand_address``).
     """
 
     __slots__ = (
