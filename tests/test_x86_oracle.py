@@ -21,8 +21,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from minijit.x86 import AsmError, assemble
-from minijit.x86.assembler import PREFIXES, Assembler
+from minijit.x86.assembler import PREFIXES, Assembler, clear_caches
 from minijit.x86.corpus import MEMORY, SAMPLES, branch_program, corpus
+from minijit.x86.registers import Mem
 from minijit.x86.syntax import parse_operand
 
 TOOLS = ("as", "nm", "objcopy")
@@ -132,6 +133,24 @@ def test_builder_matches_text_front_end(corpus_bytes):
     lines, _ = corpus_bytes
     diffs = [line for line in lines if builder(line) != ours(line)]
     assert not diffs
+
+
+def test_one_operand_under_each_displacement_scale_matches_gnu_as():
+    """A memory operand keeps its address bytes for legacy and VEX code and, apart, for
+    each EVEX disp8 scale it meets (Mem.mode): used in turn by both kinds of code,
+    from caches cleared first, each instruction still gets GNU as's bytes.  The
+    displacements straddle the limits: 0x3f8 is disp32 unscaled and 127 * 8 scaled,
+    0x400 is disp32 both ways, 0x44 is disp8 unscaled and not a multiple of 8."""
+    clear_caches()
+    lines = []
+    for disp in ("0x3f8", "0x400", "0x44", "0x40"):
+        memory = f"qword ptr [rax + {disp}]"
+        lines += [f"mov rcx, {memory}", f"vaddsd xmm16, xmm1, {memory}", f"add rcx, {memory}",
+                  f"vmovsd xmm17, {memory}", f"vmovq xmm0, {memory}",
+                  f"vaddpd zmm1, zmm2, {memory}{{1to8}}"]
+    operands = {text: parse_operand(text) for line in lines for text in line.split(", ")[1:]}
+    assert all(op.mode is None for op in operands.values() if type(op) is Mem)
+    assert_text_and_builder_match_gnu_as(lines)
 
 
 def test_branch_program_matches_gnu_as():

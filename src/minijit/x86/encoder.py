@@ -54,6 +54,7 @@ __all__ = [
     "kinds_table",
     "operand_address",
     "rewrite",
+    "scaled_address",
     "select",
 ]
 
@@ -292,9 +293,7 @@ def _avx512_reasons(kinds: tuple) -> list[str]:
 ABSOLUTE, BASED, BASED_DISP = 0, 1, 2  # always disp32 / mod by disp / never mod 00
 ADDRESS_MODES_LIMIT = 1 << 12
 NO_SIB = -1
-# ModRM [SIB] [disp8 | disp32] in one call: M = ModRM, S = SIB, b = disp8, i = disp32
-_M_B, _M_I, _MS, _MS_B, _MS_I = (Struct(f).pack for f in ("<Bb", "<Bi", "<BB", "<BBb",
-                                                           "<BBi"))
+_DISP8, _DISP32 = Struct("<b").pack, Struct("<i").pack
 
 
 #: (base, index, scale) -> (ModRM rm bits, SIB byte or NO_SIB, X << 1 | B, mode), each
@@ -355,26 +354,31 @@ def address_bytes(reg3: int, m: Mem, n: int = 1) -> tuple[bytes, int]:
     ModRM = mod(2) reg(3) rm(3);  SIB = scale(2) index(3) base(3).  ``n`` is the EVEX
     disp8 scale: a displacement that is a multiple of n is stored as disp/n in 8 bits.
     """
-    modrm, rest, xb, shape = m.mode or operand_address(m)
-    if n == 1 or not m.disp:  # (no displacement: nothing to scale)
-        return _BYTE[modrm | reg3 << 3] + rest, xb
-    return _scaled_address_bytes(reg3, m, n, shape)
+    modrm, rest, xb, scaled = m.mode or operand_address(m)
+    if n > 1 and m.disp:
+        modrm, rest = scaled.get(n) or scaled_address(m, n)
+    return _BYTE[modrm | reg3 << 3] + rest, xb
 
 
-def operand_address(m: Mem) -> tuple[int, bytes, int, tuple[int, int, int, int]]:
-    """What encodes ``m`` in any instruction outside EVEX: (ModRM with reg 0, the SIB
-    and displacement bytes after it, X << 1 | B, the ``_ADDRESS_MODES`` entry of its
-    registers).
+def operand_address(m: Mem) -> tuple[int, bytes, int, dict[int, tuple[int, bytes]]]:
+    """What encodes ``m``: (ModRM with reg 0, the SIB and displacement bytes after it,
+    X << 1 | B, and the first two under each EVEX disp8 scale used so far: see
+    ``scaled_address``).
 
-    Everything but ModRM's reg field depends on the operand alone, so it is made once
-    per operand and kept on it as ``Mem.mode`` (operands are interned: a stack slot
-    used by many instructions makes it once).  An address the encoding forbids raises
-    AsmError, each time."""
-    key = (m.base, m.index, m.scale)
-    shape = _ADDRESS_MODES.get(key) or _address_mode(key)
-    tail, xb = _scaled_address_bytes(0, m, 1, shape)
-    m.mode = entry = (tail[0], tail[1:], xb, shape)
+    All of it depends on the operand alone, so it is made once per operand and kept on
+    it as ``Mem.mode`` (operands are interned: a stack slot used by many instructions
+    makes it once).  An address the encoding forbids raises AsmError, each time."""
+    shape = _shape(m)
+    m.mode = entry = (*_address_tail(m, 1, shape), shape[2], {})
     return entry
+
+
+def scaled_address(m: Mem, n: int) -> tuple[int, bytes]:
+    """ModRM with reg 0 and the bytes after it for ``m`` in an EVEX instruction whose
+    displacements scale by ``n`` (kept in ``Mem.mode``)."""
+    scaled = (m.mode or operand_address(m))[3]
+    scaled[n] = template = _address_tail(m, n, _shape(m))
+    return template
 
 
 def forget_addresses(operands: Iterable[Mem]) -> None:
@@ -385,24 +389,29 @@ def forget_addresses(operands: Iterable[Mem]) -> None:
         m.mode = None
 
 
-def _scaled_address_bytes(reg3: int, m: Mem, n: int,
-                          shape: tuple[int, int, int, int]) -> tuple[bytes, int]:
-    """``address_bytes`` from the rules, for a disp8 scale ``n`` (1 outside EVEX)."""
-    rm, sib, xb, mode = shape
-    modrm = rm | reg3 << 3
+def _shape(m: Mem) -> tuple[int, int, int, int]:
+    """The ``_ADDRESS_MODES`` entry of ``m``'s registers."""
+    key = (m.base, m.index, m.scale)
+    return _ADDRESS_MODES.get(key) or _address_mode(key)
+
+
+def _address_tail(m: Mem, n: int, shape: tuple[int, int, int, int]) -> tuple[int, bytes]:
+    """ModRM with reg 0, and the SIB and displacement bytes after it, from the rules,
+    for a disp8 scale ``n`` (1 outside EVEX)."""
+    rm, sib, _, mode = shape
     disp = m.disp
+    sib_bytes = b"" if sib < 0 else _BYTE[sib]
     if mode != ABSOLUTE:
         if disp == 0 and mode == BASED:
-            return (_BYTE[modrm] if sib < 0 else _MS(modrm, sib)), xb
+            return rm, sib_bytes
         scaled = disp // n
         if scaled * n == disp and -128 <= scaled <= 127:
-            return (_M_B(0x40 | modrm, scaled) if sib < 0 else
-                    _MS_B(0x40 | modrm, sib, scaled)), xb
-        modrm |= 0x80
+            return 0x40 | rm, sib_bytes + _DISP8(scaled)
+        rm |= 0x80
     # disp32: ABSOLUTE keeps mod 00 (no base, or rip)
     if not -(1 << 31) <= disp < (1 << 31):
         raise AsmError(f"displacement {disp:#x} does not fit in 32 bits")
-    return (_M_I(modrm, disp) if sib < 0 else _MS_I(modrm, sib, disp)), xb
+    return rm, sib_bytes + _DISP32(disp)
 
 
 def byte_register_rex(form: Form, ops: Sequence[object], rex: int) -> int:

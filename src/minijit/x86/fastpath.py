@@ -14,10 +14,10 @@ Nothing is searched at encode time.
 operands (prefix, REX and opcode bytes for each value of REX.RXB, the ModRM
 digit, the VEX/EVEX prefix's constant bits, the immediate's packer), so encoding an
 instruction is a few attribute reads of the registers' precomputed fields
-(``Reg.reg3``, ``Reg.evex_r``...), shifts and a bytes concatenation or two; the
-ModRM/SIB of a memory operand comes from ``encoder.address_bytes``'s table of
-(base, index, scale).  Shapes with a closure of
-their own:
+(``Reg.reg3``, ``Reg.evex_r``...), shifts and a bytes concatenation or two; a
+memory operand brings its ModRM (but the reg field), SIB and displacement bytes,
+made on its first encoding (``Mem.mode``, ``encoder.operand_address``).  Shapes
+with a closure of their own:
 
 - no operands: the bytes, made once;
 - legacy ``/r`` or ``/digit`` with a register or memory ``rm`` (byte registers
@@ -49,11 +49,11 @@ from minijit.x86.encoder import (
     AMBIGUOUS,
     R32,
     REWRITTEN,
-    address_bytes,
     byte_register_rex,
     encode,
     kinds_table,
     operand_address,
+    scaled_address,
 )
 from minijit.x86.registers import REGISTERS, Masked, Mem
 from minijit.x86.table import Form
@@ -70,9 +70,8 @@ _BYTE = [bytes((value,)) for value in range(256)]
 #: an immediate, already masked to its width, as little-endian bytes, by width
 _PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
          8: Struct("<Q").pack}
-#: a VEX/EVEX prefix as an integer followed by the opcode byte, big-endian
-_PREFIX_OP = {2: Struct(">HB").pack, 3: Struct(">I").pack, 4: Struct(">IB").pack}
-#: the same followed by a register form's ModRM byte, in the same call
+#: a VEX/EVEX prefix as an integer, then the opcode and ModRM bytes, big-endian (the
+#: three-byte VEX prefix and the opcode make one 32-bit word)
 _PREFIX_OP_MODRM = {2: Struct(">HBB").pack, 3: Struct(">IB").pack, 4: Struct(">IBB").pack}
 
 
@@ -262,7 +261,7 @@ def _evex(form: Form, memory: bool) -> Make:
     mem_bytes = form.mem_size // 8
     # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
     const = 0x62F07C08 | opmap << 16 | w << 15 | pp << 8 | length << 5
-    pack_op, pack_op_modrm = _PREFIX_OP[4], _PREFIX_OP_MODRM[4]
+    pack_op_modrm = _PREFIX_OP_MODRM[4]
 
     dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
 
@@ -290,13 +289,11 @@ def _evex(form: Form, memory: bool) -> Make:
             if rm.bcst:
                 low |= 0x10
                 n = rm.size // 8
-            modrm, rest, xb, _ = rm.mode or operand_address(rm)
+            modrm, rest, xb, scaled = rm.mode or operand_address(rm)
             if rm.disp and n > 1:  # disp8*N: the displacement scales with the access
-                tail, xb = address_bytes(reg3, rm, n)
-                code = pack_op(const ^ (fields | xb << 21) | low, op) + tail
-            else:
-                code = pack_op_modrm(const ^ (fields | xb << 21) | low, op,
-                                     modrm | reg3 << 3) + rest
+                modrm, rest = scaled.get(n) or scaled_address(rm, n)
+            code = pack_op_modrm(const ^ (fields | xb << 21) | low, op,
+                                 modrm | reg3 << 3) + rest
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
