@@ -309,6 +309,33 @@ def test_and_or_return_operands():
         assert_same(not_value, a)
 
 
+@jit
+def xor_tested_after_a_branch(a, p):
+    i = a ^ 1
+    b = a if p else a  # a branch between the xor and the test of i
+    return b + (i and a)
+
+
+@jit
+def and_tested_after_a_branch(a, p):
+    i = a & 6
+    if p:
+        a = -a
+    if i != 0:
+        return a
+    return 2
+
+
+def test_a_test_after_a_branch_does_not_reuse_older_flags():
+    """``i and a`` tests i; an xor (and, or) sets the zero flag for i, which saves the
+    test when the branch follows at once, but not across another branch, whose
+    own test has set the flags since."""
+    for a in (0, 1, 2, 4, 7, -1):
+        for p in (False, True):
+            assert_same(xor_tested_after_a_branch, a, p)
+            assert_same(and_tested_after_a_branch, a, p)
+
+
 @pytest.mark.parametrize("expression", ["a + b", "a & b", "a | b", "a ^ b", "-a", "~a",
                                         "a * 3", "+a", "a << b", "a // True", "a / True"])
 def test_bools_behave_as_ints_where_python_does(expression):

@@ -254,6 +254,9 @@ class CodeGen:
         order = self.alloc.order
         for i, block in enumerate(order):
             self.a.bind(self.labels[block.id])
+            # a block may be entered by a jump, and the branch that ends the block
+            # before it has set the flags with its own test or compare anyway
+            self.flags_of = None
             nxt = self.target[order[i + 1].id] if i + 1 < len(order) else None
             for ref in block.ins:
                 ins = self.f.ins[ref]
