@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import textwrap
 
+import pytest
 
 from minijit import jit
 from minijit.cli.main import main
@@ -179,3 +180,47 @@ def test_cli_run_compiles_the_functions_a_function_calls(tmp_path, capsys):
     assert main(["run", str(source), "total", "10", "--ir"]) == 0
     out = capsys.readouterr().out
     assert out.endswith("\n285\n") and "imul" in out  # square inlined into total
+
+
+def _jumps(listing: str) -> list[tuple[str, int, int]]:
+    """(mnemonic, address, target) of every jump to an address in an asm() listing."""
+    jumps = []
+    for line in listing.splitlines():
+        parts = line.split()
+        if len(parts) == 3 and parts[1].startswith("j") and parts[2].startswith("0x"):
+            jumps.append((parts[1], int(parts[0].rstrip(":"), 16), int(parts[2], 16)))
+    return jumps
+
+
+def _smooth(a, b, n):
+    for i in range(1, n - 1):
+        b[i] = a[i - 1] + a[i] + a[i + 1]
+    return b[1]
+
+
+def _smooth_then_count(a, b, n):
+    i = 0
+    for i in range(1, n - 1):
+        b[i] = a[i - 1] + a[i] + a[i + 1]
+    return i
+
+
+def test_a_loop_whose_counter_and_next_value_live_at_once_branches_straight_back():
+    """i and i + 1 are live together at the end of the body, so the loop's phi move
+    (i = i + 1) is a register copy; it runs before the loop's compare, and the branch
+    goes back to the loop's head itself, not to a block that copies and jumps back.
+    When i is read after the loop the copy must wait for the branch: the results
+    still equal CPython's."""
+    np = pytest.importorskip("numpy")
+    for function in (_smooth, _smooth_then_count):
+        compiled = jit(function)
+        for n in (0, 1, 2, 3, 7):
+            a, b = np.arange(7.0), np.zeros(7)
+            want = function(a, b.copy(), n)
+            assert compiled(a, b, n) == want, (function.__name__, n)
+    listing = jit(_smooth)
+    listing(np.arange(4.0), np.zeros(4), 4)
+    body = listing.asm().split("; body prologue")[1].split("; epilogue")[0]
+    jumps = _jumps(body)
+    assert any(m != "jmp" and target < at for m, at, target in jumps)  # the loop's jl
+    assert not any(m == "jmp" and target < at for m, at, target in jumps)

@@ -56,6 +56,9 @@ class CodeGen:
         self.a = x86.Assembler()
         self.labels = {b.id: self.a.label() for b in alloc.order}
         self.target = {b.id: self.forward(b.id) for b in alloc.order}
+        #: edge blocks whose phi moves run before their predecessor's branch -> where
+        #: they jump (see ``hoisted_edges``)
+        self.hoisted = self.hoisted_edges()
         self.stubs: dict[int, x86.Label] = {}
         self.pool: dict[bytes, x86.Label] = {}
         self.slow: list = []
@@ -251,7 +254,7 @@ class CodeGen:
     def generate(self, result_type: int) -> x86.Assembler:
         self.entry(result_type)
         self.prologue()
-        order = self.alloc.order
+        order = [b for b in self.alloc.order if b.id not in self.hoisted]
         for i, block in enumerate(order):
             self.a.bind(self.labels[block.id])
             # a block may be entered by a jump, and the branch that ends the block
@@ -411,7 +414,8 @@ class CodeGen:
         a.ret()
 
     # -- control flow ----------------------------------------------------------------------
-    def jump_edge(self, src: int, dst: int, nxt: int | None) -> None:
+    def edge_moves(self, src: int, dst: int) -> list[tuple[int, int, bool, bool]]:
+        """The phi moves on the edge from block ``src`` to block ``dst``."""
         block = self.f.blocks[dst]
         index = block.preds.index(src)
         pairs = []
@@ -421,13 +425,52 @@ class CodeGen:
                 break
             if ref in self.loc:
                 pairs.append((self.loc[ref], ins.args[index]))
-        self.parallel_move(self.value_moves(pairs))
+        return self.value_moves(pairs)
+
+    def jump_edge(self, src: int, dst: int, nxt: int | None) -> None:
+        self.parallel_move(self.edge_moves(src, dst))
         dst = self.target[dst]
         if dst != nxt:
             self.a.jmp(self.labels[dst])
 
+    def hoisted_edges(self) -> dict[int, int]:
+        """Edge blocks (``split_critical_edges``) whose phi moves run in their
+        predecessor, before its branch, -> the block they jump to.
+
+        A loop whose counter and its next value are live at once (``a[i]`` and
+        ``a[i + 1]``) ends in ``cmp; jl edge``, where the edge block copies the next
+        value into the counter's register and jumps back to the loop's head: two
+        taken jumps an iteration.  With the copy before the compare, the branch goes
+        straight to the head.  That is sound when the moves write no location that
+        the compare reads or that the branch's other successor needs on entry."""
+        hoisted = {}
+        for block in self.alloc.order:
+            br = self.f.ins[block.ins[-1]] if block.ins else None
+            if block.id == 0 or br is None or br.op != Op.BR or br.args[0] < 0:
+                continue
+            cond = br.args[0]
+            reads = {self.loc[r] for r in (self.f.ins[cond].args if cond in self.fused
+                                           else (cond,)) if r in self.loc}
+            then, else_ = br.aux
+            for edge, other in ((then, else_), (else_, then)):
+                code = self.f.blocks[edge].ins
+                if self.f.blocks[edge].preds != [block.id] or len(code) != 1 or \
+                        self.f.ins[code[0]].op != Op.JMP:
+                    continue  # not an edge block of this branch's own
+                dst = self.f.ins[code[0]].aux
+                written = {move[0] for move in self.edge_moves(edge, dst)}
+                needed = {self.loc[v] for v in self.alloc.live_in[other] if v in self.loc}
+                if written and not written & (reads | needed):
+                    hoisted[edge] = dst
+                    break
+        return hoisted
+
     def branch(self, ins, nxt: int | None) -> None:
-        then, else_ = (self.target[b] for b in ins.aux)
+        for edge in ins.aux:
+            if edge in self.hoisted:  # its phi moves, here, before the compare
+                self.parallel_move(self.edge_moves(edge, self.hoisted[edge]))
+                self.flags_of = None
+        then, else_ = (self.target[self.hoisted.get(b, b)] for b in ins.aux)
         cond = ins.args[0]
         if cond < 0:  # decided at compile time
             target = then if self.f.const_value(cond) else else_

@@ -69,6 +69,8 @@ class Allocation:
         self.slots = 0
         self.used_callee_saved: list[int] = []
         self.has_calls = False
+        #: block id -> the values live on entry to it
+        self.live_in: dict[int, set[int]] = {}
 
 
 def _liveness(f: Function, order: list[Block]) -> tuple[dict, dict]:
@@ -113,6 +115,7 @@ def allocate(f: Function, fused: set[int]) -> Allocation:
     alloc = Allocation()
     order = alloc.order = f.rpo()
     live_in, live_out = _liveness(f, order)
+    alloc.live_in = live_in
     start: dict[int, int] = {}
     end: dict[int, int] = {}
     weight: dict[int, float] = {}  # uses and definitions, 8x per loop level around them
