@@ -224,3 +224,34 @@ def test_a_loop_whose_counter_and_next_value_live_at_once_branches_straight_back
     jumps = _jumps(body)
     assert any(m != "jmp" and target < at for m, at, target in jumps)  # the loop's jl
     assert not any(m == "jmp" and target < at for m, at, target in jumps)
+
+
+def _rows(u, out, n):
+    for i in range(n):
+        s = 0.0
+        for j in range(n):
+            s += 1.0 / ((i + j) * (i + j + 1) // 2 + i + 1) * u[j]
+        out[i] = s
+    return out[0]
+
+
+def test_a_loop_exit_copy_stays_out_of_the_loop():
+    """s leaves the inner loop through a phi in another register (s is 0.0 when the
+    loop does not run): that copy is on the exit edge, once per loop, not moved up
+    into the loop's last block with the back edge's moves, where it would run every
+    iteration.  (The outer loop's body holds it, once per row.)"""
+    np = pytest.importorskip("numpy")
+    compiled = jit(_rows)
+    for n in (0, 1, 3):
+        assert compiled(np.ones(3), np.zeros(3), n) == _rows(np.ones(3), np.zeros(3), n)
+    body = compiled.asm().split("; body prologue")[1].split("; epilogue")[0]
+    lines = [line.split() for line in body.splitlines() if line.startswith("  0x")]
+    at = {int(parts[0].rstrip(":"), 16): i for i, parts in enumerate(lines)}
+    loops = [(at[int(parts[2], 16)], i) for i, parts in enumerate(lines)
+             if parts[1].startswith("j") and len(parts) == 3 and parts[2].startswith("0x")
+             and int(parts[2], 16) in at and at[int(parts[2], 16)] < i]
+    inner = [(head, latch) for head, latch in loops
+             if not any(head <= h and l < latch for h, l in loops)]
+    assert inner
+    for head, latch in inner:
+        assert not any(parts[1] == "movapd" for parts in lines[head:latch + 1])

@@ -434,8 +434,8 @@ class CodeGen:
             self.a.jmp(self.labels[dst])
 
     def hoisted_edges(self) -> dict[int, int]:
-        """Edge blocks (``split_critical_edges``) whose phi moves run in their
-        predecessor, before its branch, -> the block they jump to.
+        """Back edges' blocks (``split_critical_edges``) whose phi moves run in their
+        predecessor, before its branch, -> the loop head they jump to.
 
         A loop whose counter and its next value are live at once (``a[i]`` and
         ``a[i + 1]``) ends in ``cmp; jl edge``, where the edge block copies the next
@@ -444,6 +444,7 @@ class CodeGen:
         straight to the head.  That is sound when the moves write no location that
         the compare reads or that the branch's other successor needs on entry."""
         hoisted = {}
+        place = {b.id: i for i, b in enumerate(self.alloc.order)}
         for block in self.alloc.order:
             br = self.f.ins[block.ins[-1]] if block.ins else None
             if block.id == 0 or br is None or br.op != Op.BR or br.args[0] < 0:
@@ -458,6 +459,8 @@ class CodeGen:
                         self.f.ins[code[0]].op != Op.JMP:
                     continue  # not an edge block of this branch's own
                 dst = self.f.ins[code[0]].aux
+                if place[dst] > place[block.id]:
+                    continue  # not a loop's back edge: on the way out, moves run once
                 written = {move[0] for move in self.edge_moves(edge, dst)}
                 needed = {self.loc[v] for v in self.alloc.live_in[other] if v in self.loc}
                 if written and not written & (reads | needed):
