@@ -310,6 +310,32 @@ def test_and_or_return_operands():
 
 
 @jit
+def reciprocal_of_int(n, m):
+    return 1.0 / n + 1.0 / ((n + m) * 2 + n)
+
+
+@jit
+def reciprocal_after_other_work(n, m):
+    x = float(n)
+    y = m * 3 - 1  # may reuse n's register: the divisor's own test must still run
+    z = m // (n + 1) if n != -1 else 0
+    return y / x + z
+
+
+def test_dividing_by_an_int_converted_to_float_checks_for_zero():
+    """``1.0 / n`` tests the int n for zero (its conversion is 0.0 exactly when n is
+    0): the same ZeroDivisionError as CPython, raised in the same order as the other
+    errors of the expression."""
+    for n in (0, 1, -1, 2, -3, 7, 1 << 40, -(1 << 53)):
+        for m in (0, 1, -2, 5):
+            assert_same(reciprocal_of_int, n, m)
+            assert_same(reciprocal_after_other_work, n, m)
+    with pytest.raises(ZeroDivisionError, match="float division by zero"):
+        reciprocal_of_int(0, 1)
+    assert "ucomisd" not in reciprocal_of_int.asm()  # the ints are tested, not floats
+
+
+@jit
 def xor_tested_after_a_branch(a, p):
     i = a ^ 1
     b = a if p else a  # a branch between the xor and the test of i

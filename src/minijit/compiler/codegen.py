@@ -69,6 +69,8 @@ class CodeGen:
         self.pool_start = self.a.label()
         #: the value whose zero flag the last emitted instruction set (and, or, xor)
         self.flags_of: int | None = None
+        #: the block being emitted
+        self.block = alloc.order[0]
         #: where the entry block's branch goes once ``early_return`` has tested it
         self.entry_goes_to: int | None = None
         saved = len(alloc.used_callee_saved)
@@ -256,6 +258,7 @@ class CodeGen:
         self.prologue()
         order = [b for b in self.alloc.order if b.id not in self.hoisted]
         for i, block in enumerate(order):
+            self.block = block
             self.a.bind(self.labels[block.id])
             # a block may be entered by a jump, and the branch that ends the block
             # before it has set the flags with its own test or compare anyway

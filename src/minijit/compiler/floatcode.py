@@ -15,13 +15,13 @@ from __future__ import annotations
 from minijit.compiler import libm
 from minijit.compiler.ir import (
     COMPLEX_POW, DOMAIN, FLOAT_ZERO_DIV, FLOAT_ZERO_FLOORDIV, FLOAT_ZERO_MOD, INF_TO_INT,
-    INT_OVERFLOW, NAN_TO_INT, RANGE, ZERO_DIV, ZERO_NEG_POW,
+    INT_OVERFLOW, NAN_TO_INT, RANGE, ZERO_DIV, ZERO_NEG_POW, Op,
 )
 from minijit.compiler.machine import (
-    INT64_MIN, ROUND_MODE, SIGN_BIT, XMM, al, cl, qword, r11, rax, rcx, rdx, rsp, xmm0, xmm14,
-    xmm15,
+    GPR, INT64_MIN, ROUND_MODE, SIGN_BIT, XMM, al, cl, qword, r11, rax, rcx, rdx, rsp, xmm0,
+    xmm14, xmm15,
 )
-from minijit.compiler.regalloc import SLOT
+from minijit.compiler.regalloc import CALL_OPS, SLOT
 
 TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
@@ -69,8 +69,33 @@ def zero_check(g: CodeGen, ref: int, code: int) -> None:
     a.bind(ok)
 
 
+def converted_int(g: CodeGen, ref: int, x: int) -> int | None:
+    """The int that float ``x`` was converted from (``float(n)``, ``1.0 / n``), when it
+    still is where it was: ``x`` is an ``i2f`` earlier in the block of ``ref``, and
+    nothing in between writes the int's location or calls out.  (Its conversion is
+    0.0 exactly when it is 0, so testing it is testing ``x``.)"""
+    if x < 0 or g.f.ins[x].op != Op.I2F or g.f.ins[x].args[0] < 0:
+        return None
+    code = g.block.ins
+    if x not in code:
+        return None
+    n = g.f.ins[x].args[0]
+    where = g.loc.get(n)
+    between = code[code.index(x) + 1:code.index(ref)]
+    if where is None or any(g.loc.get(r) == where or g.f.ins[r].op in CALL_OPS
+                            for r in between):
+        return None
+    return n
+
+
 def op_fdiv(g: CodeGen, ref, ins) -> None:
-    zero_check(g, ins.args[1], FLOAT_ZERO_DIV)
+    n = converted_int(g, ref, ins.args[1])
+    if n is None:
+        zero_check(g, ins.args[1], FLOAT_ZERO_DIV)
+    else:  # the int it was converted from: no float compare, no parity test
+        src = g.operand(n)
+        g.a.test(src, src) if src in GPR else g.a.cmp(src, 0)
+        g.a.jcc("e", g.stub(FLOAT_ZERO_DIV))
     fbinary(g, ref, ins, g.a.divsd)
 
 
