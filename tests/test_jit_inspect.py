@@ -6,6 +6,7 @@ from __future__ import annotations
 import textwrap
 
 import pytest
+import suite
 
 from minijit import jit
 from minijit.cli.main import main
@@ -255,3 +256,36 @@ def test_a_loop_exit_copy_stays_out_of_the_loop():
     assert inner
     for head, latch in inner:
         assert not any(parts[1] == "movapd" for parts in lines[head:latch + 1])
+
+
+def _pointless_jumps(listing: str) -> list[str]:
+    """Jumps in an asm() listing, up to its error exits and slow paths, that go to the
+    next instruction, or conditionally over a jmp (``jcc L; jmp M; L:`` is ``jncc M``)."""
+    code = [line.split() for line in listing.split("; epilogue")[0].splitlines()
+            if line.startswith("  0x")]
+    found = []
+    for i, parts in enumerate(code[:-1]):
+        if not parts[1].startswith("j") or len(parts) != 3:
+            continue
+        to_next = parts[2] == code[i + 1][0].rstrip(":")
+        over_a_jmp = parts[1] != "jmp" and code[i + 1][1] == "jmp" and i + 2 < len(code) \
+            and parts[2] == code[i + 2][0].rstrip(":")
+        if to_next or over_a_jmp:
+            found.append(" ".join(parts))
+    return found
+
+
+@pytest.mark.parametrize("name", [k.name for k in suite.KERNELS])
+def test_compiled_kernels_make_no_pointless_jumps(name):
+    """Blocks that only jump on are not laid out, so a branch falls into the block
+    that really comes next (newton_sqrt's while test was ``ja next; jmp out``); a
+    function returning None does not test its status to skip storing nothing."""
+    pytest.importorskip("numpy")  # the array kernels' arguments
+    module = suite.fresh_module()
+    names = suite._callees(module.__dict__, name)
+    kernel = suite.BY_NAME[name]
+    suite.decorate(module, name, jit)(*kernel.make_args(kernel.small_size))
+    for callee in names:
+        function = getattr(module, callee)
+        if function.signatures:  # (callees inlined everywhere are never compiled alone)
+            assert _pointless_jumps(function.asm()) == [], callee

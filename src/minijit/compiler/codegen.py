@@ -17,7 +17,7 @@ Layout of one compiled function::
             lea r15, [rsp - STACK_BUDGET]       ; stack limit for the whole call tree
             shift int args down one register; call body
             add rsp, 8; pop rdi; test eax, eax; jnz done; store the result via rdi
-    done:   pop r15; ret
+    done:   pop r15; ret                        ; (None: nothing to test and store)
     body:   cmp rsp, r15; jb recursion           ; internal convention: int args in
             push callee-saved; sub rsp, frame    ; rdi rsi rdx rcx r8, floats in xmm0-7,
             ... blocks in reverse postorder ...  ; status in eax, value in rdx or xmm0
@@ -256,7 +256,12 @@ class CodeGen:
     def generate(self, result_type: int) -> x86.Assembler:
         self.entry(result_type)
         self.prologue()
-        order = [b for b in self.alloc.order if b.id not in self.hoisted]
+        # a block that only jumps on with nothing to move is never jumped to (jumps go
+        # to its target), and one whose moves run before its predecessor's branch is
+        # not either: neither is laid out (but the entry, which the prologue runs
+        # into), so that a branch falls into the next block that is
+        order = [b for b in self.alloc.order if b.id == 0 or
+                 b.id not in self.hoisted and self.target[b.id] == b.id]
         for i, block in enumerate(order):
             self.block = block
             self.a.bind(self.labels[block.id])
@@ -310,8 +315,9 @@ class CodeGen:
         a.call(self.body)
         a.add(rsp, 8)
         a.pop(rdi)
-        a.test(eax, eax)
-        a.jcc("ne", done)
+        if result_type != VOID:  # the result is stored only when the status is 0
+            a.test(eax, eax)
+            a.jcc("ne", done)
         if result_type == FLOAT:
             a.movsd(qword[rdi], xmm0)
         elif result_type == BOOL:
