@@ -227,6 +227,22 @@ def test_a_loop_whose_counter_and_next_value_live_at_once_branches_straight_back
     assert not any(m == "jmp" and target < at for m, at, target in jumps)
 
 
+def _chained(x, p):
+    if x < x:
+        p = not p
+    return x <= x <= x
+
+
+def test_a_block_two_branches_jump_to_keeps_its_moves():
+    """``x <= x <= x`` ends in a block that both compares' false sides jump to, with
+    the phi move False: it is no edge block of either branch (and not a loop's back
+    edge), so neither branch runs its move before its compare.  A first version of
+    the hoisting took it for both, ran both moves, and True became False."""
+    compiled = jit(_chained)
+    for x in (0.0, 1.5, -2.0, float("nan"), float("inf")):
+        assert compiled(x, False) is _chained(x, False), x
+
+
 def _rows(u, out, n):
     for i in range(n):
         s = 0.0
