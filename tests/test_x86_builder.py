@@ -249,8 +249,25 @@ def test_label_out_of_range_for_rel8_only_form():
     a.loop(end)
     a.db(*([0] * 200))
     a.bind(end)
-    with pytest.raises(AsmError, match="out of rel8 range .* loop has no rel32 form"):
+    with pytest.raises(AsmError, match=r"^loop end: label out of rel8 range \(\d+ bytes\) "
+                                       "and loop has no rel32 form"):
         a.assemble()
+
+
+@pytest.mark.parametrize("use", [
+    lambda a, label: a.jmp(label),
+    lambda a, label: a.jcc("ne", label),
+    lambda a, label: a.call(label),
+    lambda a, label: a.lea(rax, qword[rip + label]),
+    lambda a, label: a.dq(label),
+    lambda a, label: a.bind(label),
+])
+def test_a_label_of_another_assembler_is_refused(use):
+    """A label belongs to the assembler that made it: a branch to it, a rip-relative
+    reference, a dq of its address or binding it elsewhere is an error naming it."""
+    other = Assembler().label("elsewhere")
+    with pytest.raises(AsmError, match="label 'elsewhere' belongs to another assembler"):
+        use(Assembler(), other)
 
 
 def test_size_keyword_memory_kinds():

@@ -28,6 +28,7 @@ integer's entry and encodes the same value.)
 
 from __future__ import annotations
 
+import functools
 import keyword
 import struct
 from bisect import bisect_left, bisect_right
@@ -117,17 +118,23 @@ class Branch:
     """A jump or call to a label, or to the numeric ``address`` (then ``label`` is
     None): rel8 form ``short`` (may be None), rel32 form ``near``."""
 
-    __slots__ = ("address", "label", "long", "near", "pos", "short", "text")
+    __slots__ = ("address", "label", "long", "mnemonic", "near", "pos", "short")
 
     def __init__(self, pos: int, label: Label | None, short: bytes | None,
-                 near: bytes | None, text: str, address: int = 0) -> None:
+                 near: bytes | None, mnemonic: str, address: int = 0) -> None:
         self.pos = pos
         self.label = label
         self.address = address
         self.short = short
         self.near = near
         self.long = short is None
-        self.text = text
+        self.mnemonic = mnemonic
+
+    @property
+    def text(self) -> str:
+        """The instruction as GNU as writes it, for messages (made only for one)."""
+        return instruction_text(self.mnemonic,
+                                (self.address if self.label is None else self.label,))
 
 
 class Fixup:
@@ -313,16 +320,14 @@ class Assembler:
     def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
         key = ops
-        if len(ops) == 1 and type(ops[0]) is int and _branch_forms(mnemonic) is not None:
-            self._branch(mnemonic, ops)  # a numeric target: jmp 0x401000
+        if len(ops) == 1 and type(ops[0]) in (Label, int) and \
+                _branch_forms(mnemonic) is not None:
+            self._branch(mnemonic, ops)  # jmp label, or a numeric target: jmp 0x401000
             return None
         try:
             form, ops, code = choose(mnemonic, ops)
         except AsmError as error:
             raise AsmError(f"{instruction_text(mnemonic, ops)}: {error}") from None
-        if form.rel_size:
-            self._branch(form.mnemonic, ops)
-            return None
         for op in ops:
             if type(op) is Mem and op.label is not None:
                 self._fixup(mnemonic, ops, op, form, code)
@@ -341,20 +346,20 @@ class Assembler:
         self._items.append(Fixup(end, end - 4 - form.imm_size, mem.label, mem.disp, text))
 
     def _branch(self, mnemonic: str, ops: tuple) -> None:
+        """Record a jump or call to a label or a number (``ops``: the target alone)."""
         target = ops[0]
         short, near = _branch_forms(mnemonic)
-        text = instruction_text(mnemonic, ops)
         if type(target) is int:
+            text = instruction_text(mnemonic, ops)
             if near is None:
                 raise AsmError(f"{text}: {mnemonic} has only a rel8 form, which cannot "
                                "reach a numeric address (GNU as refuses it too); use a label")
             if not -(1 << 63) <= target < (1 << 64):
                 raise AsmError(f"{text}: address {target:#x} does not fit in 64 bits")
-            self._items.append(Branch(len(self._buf), None, None, near, text, target))
+            self._items.append(Branch(len(self._buf), None, None, near, mnemonic, target))
             return
-        if isinstance(target, Label):
-            self._check_label(target)
-        self._items.append(Branch(len(self._buf), target, short, near, text))
+        self._check_label(target)
+        self._items.append(Branch(len(self._buf), target, short, near, mnemonic))
 
     def _check_label(self, label: Label) -> None:
         if label.owner is not self:
@@ -520,6 +525,7 @@ def _grow(item: Branch, disp: int) -> None:
     item.long = True
 
 
+@functools.cache
 def _branch_forms(mnemonic: str) -> tuple[bytes | None, bytes | None] | None:
     """The opcodes of the rel8 and rel32 forms of a canonical ``mnemonic`` (either may be
     None), or None if it is not a branch."""
@@ -593,9 +599,9 @@ def _make_method(mnemonic: str):
                     raise KeyError
             except (KeyError, AttributeError, AsmError):
                 code = self._encode(name, ops, cache)
-                entries.learn(name, ops)  # known now: the kinds encode
                 if code is None:
-                    return
+                    return  # a branch, recorded as an item: nothing to learn
+                entries.learn(name, ops)  # known now: the kinds encode
             else:
                 if len(cache) < CACHE_LIMIT:
                     cache[ops] = code
