@@ -122,15 +122,24 @@ class KindsTable:
     An entry is made the first time its kinds are asked for (``get``), by matching
     the mnemonic's table entries on their operand specs (sets made once), and only
     the matching entries are parsed into forms; later lookups are one dict lookup.
-    So a mnemonic costs only the operand combinations a program uses.
+    So a mnemonic costs only the operand combinations a program uses.  The table
+    entries to match are found by the first operand's kind (``by_first``, in table
+    order): a vector instruction's many xmm, ymm, zmm and masked entries are not all
+    tried for each new combination.
     """
 
-    __slots__ = ("accepts", "entries", "mnemonic")
+    __slots__ = ("by_first", "entries", "mnemonic", "nullary")
 
     def __init__(self, mnemonic: str, indexes: list[int]) -> None:
         self.mnemonic = mnemonic
-        self.accepts = [(i, _accepts_kinds(ALL_ENTRIES[i][1], ALL_ENTRIES[i][2][:5] == "EVEX."))
-                        for i in indexes]
+        self.by_first: dict[str, list[tuple[int, tuple[frozenset, ...]]]] = {}
+        self.nullary = []  # entries without operands
+        for i in indexes:
+            sets = _accepts_kinds(ALL_ENTRIES[i][1], ALL_ENTRIES[i][2][:5] == "EVEX.")
+            if not sets:
+                self.nullary.append((i, sets))
+            for kind in sets[0] if sets else ():
+                self.by_first.setdefault(kind, []).append((i, sets))
         self.entries: dict[tuple, object] = {}
 
     def get(self, kinds: tuple) -> object:
@@ -140,8 +149,9 @@ class KindsTable:
             return self.entries[kinds]
         except KeyError:
             pass
+        tried = self.by_first.get(kinds[0], ()) if kinds else self.nullary
         cands = [(form, _needs_check(form)) for form in (
-            form_at(i) for i, sets in self.accepts
+            form_at(i) for i, sets in tried
             if len(sets) == len(kinds) and all(k in s for k, s in zip(kinds, sets)))]
         entry: object = None
         if cands and "m" in kinds and len({f.mem_size for f, _ in cands}) > 1:
