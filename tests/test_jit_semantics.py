@@ -157,6 +157,72 @@ def test_int_power_and_shifts(f):
     assert_same(f, 0, -1)
 
 
+@jit
+def shift_by_1(a):
+    return a << 1
+
+
+@jit
+def shift_by_13(a):
+    return a << 13
+
+
+@jit
+def shift_by_32(a):
+    return a << 32
+
+
+@jit
+def shift_by_62(a):
+    return a << 62
+
+
+@jit
+def shift_by_63(a):
+    return a << 63
+
+
+@jit
+def low_half(a):
+    return a & 0xFFFFFFFF
+
+
+@jit
+def low_half_tested(a):
+    if a & 0xFFFFFFFF:
+        return 1
+    return 2
+
+
+@jit
+def masked_xorshift(n):
+    x = 2463534242
+    for _ in range(n):
+        x ^= (x << 13) & 0xFFFFFFFF
+        x ^= x >> 17
+        x ^= (x << 5) & 0xFFFFFFFF
+    return x
+
+
+def test_shifts_by_constants_and_32_bit_masks():
+    """``a << k`` for a constant k is compiled as a multiply by 2**k (overflowing
+    exactly where the shift does), and ``a & 0xFFFFFFFF`` as a 32-bit move: both
+    agree with CPython at every limit.  A masked xorshift from a 32-bit seed keeps
+    x below 2**32 (an xor of values below 2**32 is), so its shifts cannot overflow:
+    no overflow check, multiply or 64-bit mask constant is left."""
+    for a in INTS + [1 << 49, 1 << 50, -(1 << 49), 1 << 30, -(1 << 30), 3 << 60]:
+        for shift in (shift_by_1, shift_by_13, shift_by_32, shift_by_62, shift_by_63):
+            assert_same(shift, a)
+        assert_same(low_half, a)
+        assert_same(low_half_tested, a)
+    for n in (0, 1, 1000):
+        assert_same(masked_xorshift, n)
+    loop = masked_xorshift.asm().split("; line ")[2:]  # from the loop's first line
+    code = "".join(loop).split("; epilogue")[0]
+    for absent in ("jo ", "imul", ", cl", "0xffffffff"):  # checks, multiplies, a
+        assert absent not in code, absent  # shift by a count in cl, a 64-bit mask
+
+
 def test_negative_shift_count_is_value_error():
     with pytest.raises(ValueError, match="negative shift count"):
         lshift(1, -1)

@@ -13,8 +13,12 @@ from __future__ import annotations
 from minijit.compiler.ir import (
     INT_OVERFLOW, INT_ZERO_DIV, INT_ZERO_MOD, NEG_POW, NEG_SHIFT, ZERO_NEG_POW,
 )
-from minijit.compiler.machine import fits32, GPR, cl, qword, r11, rax, rcx, rdx, xmm14, xmm15
+from minijit.compiler.machine import (
+    GPR, GPR32, cl, fits32, qword, r11, rax, rcx, rdx, xmm14, xmm15,
+)
 from minijit.compiler.regalloc import SLOT
+
+LOW_HALF = 0xFFFFFFFF  # x & LOW_HALF: the low 32 bits, what a 32-bit move keeps
 
 TYPE_CHECKING = False  # typing takes milliseconds to import; type checkers read True
 if TYPE_CHECKING:
@@ -101,11 +105,19 @@ def op_wsub(g: CodeGen, ref, ins) -> None:
 
 
 def op_wmul(g: CodeGen, ref, ins) -> None:
-    if not imul_immediate(g, ref, ins):
+    x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+    k = g.f.power_of_two(c) if x >= 0 else None
+    if k is not None:  # x * 2**k that cannot overflow: x << k
+        in_place(g, ref, x, lambda d: g.a.shl(d, k))
+    elif not imul_immediate(g, ref, ins):
         binary(g, ref, ins, lambda d, s: imul(g, d, s), True)
 
 
 def op_iand(g: CodeGen, ref, ins) -> None:
+    x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+    if x >= 0 and c < 0 and g.ival(c) == LOW_HALF:  # a 32-bit move zeroes the high half
+        in_place(g, ref, x, lambda d: g.a.mov(GPR32[GPR.index(d)], GPR32[GPR.index(d)]))
+        return  # (and sets no flags, so no flags_of)
     binary(g, ref, ins, logic(g, g.a.and_), True)
     g.flags_of = ref
 
@@ -130,8 +142,13 @@ def logic(g: CodeGen, method):
 
 
 def unary(g: CodeGen, ref, ins, emit) -> None:
+    in_place(g, ref, ins.args[0], emit)
+
+
+def in_place(g: CodeGen, ref: int, x: int, emit) -> None:
+    """``ref`` computed by ``emit(d)`` on ``x`` loaded into ``ref``'s register ``d``."""
     d = g.dest(ref, rax)
-    g.load(d, ins.args[0])
+    g.load(d, x)
     emit(d)
     g.store(ref, d)
 

@@ -272,6 +272,13 @@ class Function:
     def const_value(self, ref: int) -> object:
         return self.consts[~ref][1]
 
+    def power_of_two(self, ref: int) -> int | None:
+        """k when ``ref`` is the int constant 2**k (k >= 1), else None."""
+        if ref >= 0 or self.consts[~ref][0] != INT:
+            return None
+        v = self.consts[~ref][1]
+        return v.bit_length() - 1 if v > 1 and v & (v - 1) == 0 else None
+
     def ir(self) -> str:
         return format_function(self)
 

@@ -5,8 +5,9 @@ Requires: SSA.  Invalidates: nothing (ops change to their unchecked forms).
 Forward walks in reverse postorder give each int value an interval [lo, hi],
 from constants and from ops whose result range is known whatever their input
 (``x & 0xFFFF`` is in [0, 65535], ``x % 10`` in [0, 9], a bool in [0, 1],
-``x >> 40`` shrinks).  A phi starts as the union of the operands known so far
-(optimistic, so a masked loop-carried hash keeps its range) and is widened to
+``x >> 40`` shrinks, ``x ^ y`` of non-negative values has no higher bit than
+theirs).  A phi starts as the union of the operands known so far (optimistic,
+so a masked loop-carried hash keeps its range) and is widened to
 the full range the first time it grows; the walks stop at a fixpoint, where
 every interval is sound.  Without one within a few walks, nothing is proven.
 Branches refine what an operand is known to be where it is used: below
@@ -41,6 +42,13 @@ def _and(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
     return (0, min(highs)) if highs else FULL
 
 
+def _bits(a: tuple[int, int], b: tuple[int, int]) -> tuple[int, int]:
+    """x | y and x ^ y of non-negative x and y have no bit above the higher one's."""
+    if a[0] < 0 or b[0] < 0:
+        return FULL
+    return 0, (1 << max(a[1], b[1]).bit_length()) - 1
+
+
 def _by_const(a, b, rule):
     return rule(a, b[0]) if b[0] == b[1] else FULL
 
@@ -63,6 +71,8 @@ RULES = {
     Op.ISUB: (lambda a, b: (a[0] - b[1], a[1] - b[0]), Op.WSUB),
     Op.IMUL: (_mul, Op.WMUL),
     Op.IAND: (_and, None),
+    Op.IOR: (_bits, None),
+    Op.IXOR: (_bits, None),
     Op.ISHR: (lambda a, b: _by_const(a, b, _shr), None),
     Op.IMOD: (lambda a, b: _by_const(a, b, _mod), None),
     Op.IFLOORDIV: (lambda a, b: _by_const(a, b, _floordiv), None),

@@ -79,7 +79,7 @@ IDENTITY = {
     Op.IAND: (-1, (0, 1)), Op.ISHL: (0, (1,)), Op.ISHR: (0, (1,)), Op.IFLOORDIV: (1, (1,)),
 }
 #: the ops ``_fold_one`` can fold and ``_strength`` can rewrite: the pass skips the rest
-_STRENGTH_OPS = (Op.IFLOORDIV, Op.IMOD)
+_STRENGTH_OPS = (Op.IFLOORDIV, Op.IMOD, Op.ISHL)
 _FOLDABLE = frozenset(FOLD).union(IDENTITY, _CMP_OPS, _STRENGTH_OPS, (Op.LIBM, Op.SELECT))
 _CAST = {INT: int, FLOAT: float, BOOL: bool}
 
@@ -118,19 +118,17 @@ def _fold_one(f: Function, ref: int) -> int | None:
     return None
 
 
-def _power_of_two(f: Function, ref: int) -> int | None:
-    """k when ``ref`` is the constant 2**k (k >= 1), else None."""
-    if ref >= 0 or f.consts[~ref][0] != INT:
-        return None
-    v = f.const_value(ref)
-    return v.bit_length() - 1 if v > 1 and v & (v - 1) == 0 else None
-
-
 def _strength(f: Function, ins) -> None:
     """Python's floor division and modulo by 2**k are exactly an arithmetic shift and a
-    mask, for every sign: x // 8 == x >> 3 and x % 8 == x & 7."""
-    if ins.op in _STRENGTH_OPS:
-        k = _power_of_two(f, ins.args[1])
+    mask, for every sign: x // 8 == x >> 3 and x % 8 == x & 7.  And x << k, for a
+    constant k from 1 to 62, is x * 2**k, overflow and all: a multiply, which range
+    analysis may prove safe (``checks``) and code generation turns back into a shift."""
+    if ins.op == Op.ISHL:
+        k = ins.args[1]
+        if k < 0 and f.consts[~k][0] == INT and 1 <= f.const_value(k) <= 62:
+            ins.op, ins.args = Op.IMUL, (ins.args[0], f.const(INT, 1 << f.const_value(k)))
+    elif ins.op in _STRENGTH_OPS:
+        k = f.power_of_two(ins.args[1])
         if k is not None:
             x = ins.args[0]
             ins.op, ins.args = ((Op.ISHR, (x, f.const(INT, k))) if ins.op == Op.IFLOORDIV
