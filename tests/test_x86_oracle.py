@@ -20,7 +20,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from minijit.x86 import AsmError, assemble
+from minijit.x86 import AsmError, assemble, disassemble
 from minijit.x86.assembler import PREFIXES, Assembler, clear_caches
 from minijit.x86.corpus import MEMORY, SAMPLES, branch_program, corpus
 from minijit.x86.registers import Mem
@@ -97,6 +97,31 @@ def _shortened_mov(line: str) -> bool:
         return False
     value = parse_operand(m.group(2))
     return type(value) is int and 0 <= value < 1 << 32
+
+
+def _movd_spelled_movq(line: str, got: bytes, want: bytes) -> bool:
+    """movd between xmm and 64-bit memory: GNU as keeps movd's opcode with REX.W (66
+    REX.W 0F 6E/7E), minijit writes movq (F3 0F 7E, 66 0F D6), the same instruction
+    and no longer, which the issue allows.  True when GNU as itself gives our bytes for
+    the line spelled movq, and they are no longer."""
+    if not re.fullmatch(r"movd \S+, qword ptr \S.*|movd qword ptr .*, xmm\d+", line):
+        return False
+    again, errors = gnu_as([line.replace("movd", "movq", 1)])
+    return not errors and again[0] == got and len(got) <= len(want)
+
+
+def test_movd_with_64_bit_memory_is_gnu_as_movq_no_longer():
+    """The one spelling where minijit's bytes are not GNU as's: movd between xmm and
+    64-bit memory is GNU as's own movq encoding, no longer (a byte shorter unless a
+    REX prefix is needed anyway), and both decode to the same instruction.  With a
+    64-bit register movd is byte for byte GNU as's."""
+    for line in ("movd xmm0, qword ptr [rax]", "movd qword ptr [rsp + 8], xmm9"):
+        (gnu_movd, gnu_movq), errors = gnu_as([line, line.replace("movd", "movq")])
+        assert not errors and assemble(line) == gnu_movq
+        assert len(gnu_movq) <= len(gnu_movd)
+        assert disassemble(gnu_movq)[0].text == disassemble(gnu_movd)[0].text
+    assert_text_and_builder_match_gnu_as(["movd xmm0, rax", "movd r9, xmm12",
+                                          "vmovd xmm3, r10", "vmovd rax, xmm15"])
 
 
 @pytest.fixture(scope="module")
@@ -221,7 +246,8 @@ def test_random_operands_match_gnu_as_or_both_reject(lines):
             continue
         assert want is not None, f"{line!r}: GNU as rejects ({error}), we give {got.hex()}"
         if got != want:
-            assert _shortened_mov(line), f"{line!r}: {got.hex()} != GNU as {want.hex()}"
+            assert _shortened_mov(line) or _movd_spelled_movq(line, got, want), \
+                f"{line!r}: {got.hex()} != GNU as {want.hex()}"
 
 
 # --- the golden file: GNU as's bytes for a slice of the corpus, for runs without binutils ---

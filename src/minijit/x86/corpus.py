@@ -105,7 +105,7 @@ def _operand_samples(form, i: int) -> list[str]:
 
 
 def _lines_for(form) -> list[str]:
-    if form.rel_size or form.mvr:
+    if form.rel_size:
         return []
     samples = [_operand_samples(form, i) for i in range(len(form.operands))]
     if not samples:

@@ -148,8 +148,8 @@ _VEX_PP = (0, 0x66, 0xF300, 0xF200)
 #: the way GNU as reads back to them
 SPELLED_OTHERWISE = {
     "mov r64, imm64": "movabs: as would shorten 'mov r64, imm' to C7 /0 when it fits",
-    "movd xmm, r64": "movq, as objdump writes it",
-    "movd r64, xmm": "movq, as objdump writes it",
+    "vmovd xmm, r64": "vmovq, as objdump writes it",
+    "vmovd r64, xmm": "vmovq, as objdump writes it",
 }
 
 #: table forms the decoder leaves (bad) after 67, though objdump reads them: capstone does

@@ -63,9 +63,9 @@ kinds, earlier forms are preferred (this is how the encoder picks the short
       displacement relative to the end of the instruction; ``/is4``: a register
       in the high four bits of an immediate byte.
 
-    - ``MVR`` (last, optional): the three register operands go in ModRM.rm, vvvv
-      and ModRM.reg, in that order (the store-direction register form of vmovsd);
-      without it a register-only form uses reg, vvvv, rm.
+    - ``MVR`` (last, optional): the register operands go in ModRM.rm, vvvv (if
+      three) and ModRM.reg, in that order (the store direction: vmovsd's register
+      form, vmovd r64, xmm); without it a register-only form uses reg, vvvv, rm.
 
     Three-byte fixed sequences like ``0F AE F0`` (mfence) are just opcode bytes.
 
@@ -365,6 +365,10 @@ def _sse_entries() -> list[tuple[str, str, str]]:
     add(("movq", "r/m64, xmm", "66 REX.W 0F 7E /r"))
     add(("vmovd", "xmm, r/m32", "VEX.128.66.0F.W0 6E /r"))
     add(("vmovd", "r/m32, xmm", "VEX.128.66.0F.W0 7E /r"))
+    # vmovd with a 64-bit register is vmovq, as GNU as reads it (and the disassembler
+    # spells it, as objdump); with memory it takes only 32 bits, as in GNU as
+    add(("vmovd", "xmm, r64", "VEX.128.66.0F.W1 6E /r"))
+    add(("vmovd", "r64, xmm", "VEX.128.66.0F.W1 7E /r MVR"))
     add(("vmovq", "xmm, xmm/m64", "VEX.128.F3.0F.WIG 7E /r"))
     add(("vmovq", "xmm/m64, xmm", "VEX.128.66.0F.WIG D6 /r"))
     add(("vmovq", "xmm, r/m64", "VEX.128.66.0F.W1 6E /r"))
@@ -790,7 +794,9 @@ class Form:
                 for i, role in zip(rest, order):
                     roles[i] = role
             elif self.mvr:
-                roles[regs[0]], roles[regs[1]], roles[regs[2]] = "rm", "vvvv", "reg"
+                roles[regs[0]], roles[regs[-1]] = "rm", "reg"
+                if len(regs) == 3:
+                    roles[regs[1]] = "vvvv"
             elif self.digit is not None:
                 roles[regs[-1]] = "rm"
                 if len(regs) > 1:
