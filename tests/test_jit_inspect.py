@@ -276,9 +276,12 @@ def test_a_loop_exit_copy_stays_out_of_the_loop():
 
 def _pointless_jumps(listing: str) -> list[str]:
     """Jumps in an asm() listing, up to its error exits and slow paths, that go to the
-    next instruction, or conditionally over a jmp (``jcc L; jmp M; L:`` is ``jncc M``)."""
+    next instruction, conditionally over a jmp (``jcc L; jmp M; L:`` is ``jncc M``),
+    or conditionally to moves and a jmp back (a loop's back edge laid out of line:
+    two taken jumps an iteration where falling into the moves takes one)."""
     code = [line.split() for line in listing.split("; epilogue")[0].splitlines()
             if line.startswith("  0x")]
+    at = {parts[0].rstrip(":"): i for i, parts in enumerate(code)}
     found = []
     for i, parts in enumerate(code[:-1]):
         if not parts[1].startswith("j") or len(parts) != 3:
@@ -286,7 +289,12 @@ def _pointless_jumps(listing: str) -> list[str]:
         to_next = parts[2] == code[i + 1][0].rstrip(":")
         over_a_jmp = parts[1] != "jmp" and code[i + 1][1] == "jmp" and i + 2 < len(code) \
             and parts[2] == code[i + 2][0].rstrip(":")
-        if to_next or over_a_jmp:
+        j = at.get(parts[2], 0)
+        while 0 < j < len(code) - 1 and code[j][1].startswith("mov"):
+            j += 1
+        out_and_back = parts[1] != "jmp" and at.get(parts[2], 0) > i and \
+            code[j][1] == "jmp" and at.get(code[j][2], len(code)) <= i
+        if to_next or over_a_jmp or out_and_back:
             found.append(" ".join(parts))
     return found
 
@@ -294,7 +302,9 @@ def _pointless_jumps(listing: str) -> list[str]:
 @pytest.mark.parametrize("name", [k.name for k in suite.KERNELS])
 def test_compiled_kernels_make_no_pointless_jumps(name):
     """Blocks that only jump on are not laid out, so a branch falls into the block
-    that really comes next (newton_sqrt's while test was ``ja next; jmp out``); a
+    that really comes next (newton_sqrt's while test was ``ja next; jmp out``), a
+    loop's back edge that keeps its moves follows the loop's branch (gcd's and
+    newton_sqrt's loops jumped out to their moves and back); a
     function returning None does not test its status to skip storing nothing."""
     pytest.importorskip("numpy")  # the array kernels' arguments
     module = suite.fresh_module()

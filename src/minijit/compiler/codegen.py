@@ -56,8 +56,8 @@ class CodeGen:
         self.a = x86.Assembler()
         self.labels = {b.id: self.a.label() for b in alloc.order}
         self.target = {b.id: self.forward(b.id) for b in alloc.order}
-        #: edge blocks whose phi moves run before their predecessor's branch -> where
-        #: they jump (see ``hoisted_edges``)
+        #: edge blocks whose phi moves run at their predecessor's branch -> (where they
+        #: jump, after the compare?) (see ``hoisted_edges``)
         self.hoisted = self.hoisted_edges()
         self.stubs: dict[int, x86.Label] = {}
         self.pool: dict[bytes, x86.Label] = {}
@@ -195,8 +195,10 @@ class CodeGen:
         return label
 
     # -- moves -----------------------------------------------------------------------------
-    def move(self, dst: int, src: int, is_float: bool, src_is_ref: bool) -> None:
-        """Move a location (or, with ``src_is_ref``, a constant reference) into ``dst``."""
+    def move(self, dst: int, src: int, is_float: bool, src_is_ref: bool,
+             keep_flags: bool = False) -> None:
+        """Move a location (or, with ``src_is_ref``, a constant reference) into ``dst``
+        (with ``keep_flags``, by instructions that leave the flags alone: no xor)."""
         a = self.a
         if is_float:
             target = XMM[dst - 16] if 16 <= dst < SLOT else xmm14
@@ -215,7 +217,7 @@ class CodeGen:
                 a.mov(self.mem(dst), v)
                 return
             target = GPR[dst] if dst < SLOT else r11
-            a.xor(target, target) if v == 0 else a.mov(target, v)
+            a.xor(target, target) if v == 0 and not keep_flags else a.mov(target, v)
             if dst >= SLOT:
                 a.mov(self.mem(dst), target)
         elif dst < SLOT:
@@ -226,8 +228,10 @@ class CodeGen:
         else:
             a.mov(self.mem(dst), GPR[src])
 
-    def parallel_move(self, moves: list[tuple[int, int, bool, bool]]) -> None:
-        """(dst, src, is_float, src is a constant ref); no move may read a clobbered dst."""
+    def parallel_move(self, moves: list[tuple[int, int, bool, bool]],
+                      keep_flags: bool = False) -> None:
+        """(dst, src, is_float, src is a constant ref); no move may read a clobbered dst.
+        ``keep_flags``: see ``move``."""
         pending = {d: (s, fl) for d, s, fl, c in moves if c is False and d != s}
         consts = [(d, s, fl) for d, s, fl, c in moves if c]
         while pending:
@@ -243,7 +247,7 @@ class CodeGen:
             self.move(scratch, d, fl, False)
             pending = {k: (scratch if v == d else v, f) for k, (v, f) in pending.items()}
         for d, s, fl in consts:
-            self.move(d, s, fl, True)
+            self.move(d, s, fl, True, keep_flags)
 
     def value_moves(self, pairs) -> list[tuple[int, int, bool, bool]]:
         out = []
@@ -256,12 +260,7 @@ class CodeGen:
     def generate(self, result_type: int) -> x86.Assembler:
         self.entry(result_type)
         self.prologue()
-        # a block that only jumps on with nothing to move is never jumped to (jumps go
-        # to its target), and one whose moves run before its predecessor's branch is
-        # not either: neither is laid out (but the entry, which the prologue runs
-        # into), so that a branch falls into the next block that is
-        order = [b for b in self.alloc.order if b.id == 0 or
-                 b.id not in self.hoisted and self.target[b.id] == b.id]
+        order = self.layout()
         for i, block in enumerate(order):
             self.block = block
             self.a.bind(self.labels[block.id])
@@ -442,16 +441,45 @@ class CodeGen:
         if dst != nxt:
             self.a.jmp(self.labels[dst])
 
-    def hoisted_edges(self) -> dict[int, int]:
+    def layout(self) -> list:
+        """The blocks in the order their code goes: ``alloc.order``, without the blocks
+        nothing jumps to, and with each loop's back-edge block that keeps its phi
+        moves right after the branch that goes there.
+
+        A block that only jumps on with nothing to move is never jumped to (jumps go
+        to its target), nor is one whose moves run at its predecessor's branch
+        (``hoisted_edges``): neither is laid out (but the entry, which the prologue
+        runs into), so that a branch falls into the next block that is.  A back
+        edge whose moves cannot run at the branch (the loop's exit needs what they
+        overwrite: ``while nx < x: x = nx``, then ``return x``) has its block follow
+        the branch, so that the loop falls into it and leaves by the jump: one taken
+        jump an iteration instead of two."""
+        order = [b for b in self.alloc.order if b.id == 0 or
+                 b.id not in self.hoisted and self.target[b.id] == b.id]
+        place = {b.id: i for i, b in enumerate(self.alloc.order)}
+        for block in [b for b in order if len(b.preds) == 1 and len(b.ins) == 1]:
+            jump = self.f.ins[block.ins[0]]
+            pred = self.f.blocks[block.preds[0]]
+            if jump.op == Op.JMP and place[jump.aux] <= place[pred.id] and \
+                    self.f.ins[pred.ins[-1]].op == Op.BR and pred in order:
+                order.remove(block)
+                order.insert(order.index(pred) + 1, block)
+        return order
+
+    def hoisted_edges(self) -> dict[int, tuple[int, bool]]:
         """Back edges' blocks (``split_critical_edges``) whose phi moves run in their
-        predecessor, before its branch, -> the loop head they jump to.
+        predecessor, at its branch, -> (the loop head they jump to, whether the moves
+        go after the compare rather than before it).
 
         A loop whose counter and its next value are live at once (``a[i]`` and
         ``a[i + 1]``) ends in ``cmp; jl edge``, where the edge block copies the next
         value into the counter's register and jumps back to the loop's head: two
         taken jumps an iteration.  With the copy before the compare, the branch goes
-        straight to the head.  That is sound when the moves write no location that
-        the compare reads or that the branch's other successor needs on entry."""
+        straight to the head.  When the compare reads what the moves overwrite
+        (``while nx < x: x = nx``), they go between the compare and the jump, made of
+        moves that leave the flags alone (and the compare then no longer fuses with
+        the jump).  Either way the moves must write no location that the branch's
+        other successor needs on entry."""
         hoisted = {}
         place = {b.id: i for i, b in enumerate(self.alloc.order)}
         for block in self.alloc.order:
@@ -472,17 +500,23 @@ class CodeGen:
                     continue  # not a loop's back edge: on the way out, moves run once
                 written = {move[0] for move in self.edge_moves(edge, dst)}
                 needed = {self.loc[v] for v in self.alloc.live_in[other] if v in self.loc}
-                if written and not written & (reads | needed):
-                    hoisted[edge] = dst
+                if written and not written & needed:
+                    hoisted[edge] = dst, bool(written & reads)
                     break
         return hoisted
 
     def branch(self, ins, nxt: int | None) -> None:
+        late = []  # phi moves of a back edge that must wait for the compare
         for edge in ins.aux:
-            if edge in self.hoisted:  # its phi moves, here, before the compare
-                self.parallel_move(self.edge_moves(edge, self.hoisted[edge]))
-                self.flags_of = None
-        then, else_ = (self.target[self.hoisted.get(b, b)] for b in ins.aux)
+            if edge in self.hoisted:
+                dst, after_compare = self.hoisted[edge]
+                if after_compare:
+                    late = self.edge_moves(edge, dst)
+                else:  # here, before the compare
+                    self.parallel_move(self.edge_moves(edge, dst))
+                    self.flags_of = None
+        then, else_ = (self.target[self.hoisted[b][0] if b in self.hoisted else b]
+                       for b in ins.aux)
         cond = ins.args[0]
         if cond < 0:  # decided at compile time
             target = then if self.f.const_value(cond) else else_
@@ -504,6 +538,7 @@ class CodeGen:
             else:
                 self.a.cmp(src, 0)
             spec = "ne"
+        self.parallel_move(late, keep_flags=True)
         self.jump_on(spec, self.labels[then], self.labels[else_], then, else_, nxt)
 
     def jump_on(self, spec: str, t, e, then: int, else_: int, nxt: int | None) -> None:
