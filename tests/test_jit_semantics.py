@@ -157,29 +157,14 @@ def test_int_power_and_shifts(f):
     assert_same(f, 0, -1)
 
 
-@jit
-def shift_by_1(a):
-    return a << 1
+def _shift_by(k: int):
+    """a << k, k a constant of the function (read from its closure)."""
+    def shift(a):
+        return a << k
+    return jit(shift)
 
 
-@jit
-def shift_by_13(a):
-    return a << 13
-
-
-@jit
-def shift_by_32(a):
-    return a << 32
-
-
-@jit
-def shift_by_62(a):
-    return a << 62
-
-
-@jit
-def shift_by_63(a):
-    return a << 63
+SHIFTS_BY_CONSTANTS = [_shift_by(k) for k in (1, 13, 32, 62, 63)]
 
 
 @jit
@@ -211,7 +196,7 @@ def test_shifts_by_constants_and_32_bit_masks():
     x below 2**32 (an xor of values below 2**32 is), so its shifts cannot overflow:
     no overflow check, multiply or 64-bit mask constant is left."""
     for a in INTS + [1 << 49, 1 << 50, -(1 << 49), 1 << 30, -(1 << 30), 3 << 60]:
-        for shift in (shift_by_1, shift_by_13, shift_by_32, shift_by_62, shift_by_63):
+        for shift in SHIFTS_BY_CONSTANTS:
             assert_same(shift, a)
         assert_same(low_half, a)
         assert_same(low_half_tested, a)
