@@ -171,6 +171,39 @@ def test_branches_prove_ranges_soundly():
             assert g(n) == want
 
 
+def counted(n, step):
+    k = 0
+    total = 0
+    while k < 100:
+        total += n
+        k += 1  # below 100 where the loop goes on: cannot overflow
+    j = 0
+    while j < 100:
+        j += step  # step may be huge: still checked
+    return total + k + j
+
+
+def test_a_loop_counter_tested_on_the_way_back_keeps_its_bound():
+    """k's phi is widened to the full range while the loop's fixpoint is found; the
+    narrowing pass takes, on the back edge, what the loop's own test proves
+    (k + 1 < 100 there), so k stays below 100 and k += 1 needs no check, while
+    j += step, whose step is unknown, keeps its own."""
+    f = ir_of(counted, INT, INT)
+    optimize(f, check=True)
+    assert ops(f).count("WADD") >= 1
+    assert ops(f).count("IADD") >= 2  # total += n and j += step stay checked
+    g = jit(counted)
+    for n, step in ((1, 1), (-3, 7), (2**62, 1), (5, 2**62), (5, 2**63 - 1)):
+        want = counted(n, step)
+        if not -(2**63) <= want < 2**63:
+            want = OverflowError
+        if want is OverflowError:
+            with pytest.raises(OverflowError):
+                g(n, step)
+        else:
+            assert g(n, step) == want
+
+
 def repeated(a, b):
     x = (a + b) * 2
     y = (b + a) * 2  # the same value: computed once

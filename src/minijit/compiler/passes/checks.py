@@ -10,6 +10,9 @@ theirs).  A phi starts as the union of the operands known so far (optimistic,
 so a masked loop-carried hash keeps its range) and is widened to
 the full range the first time it grows; the walks stop at a fixpoint, where
 every interval is sound.  Without one within a few walks, nothing is proven.
+One more walk then narrows: a phi takes each operand as the branch ending its
+predecessor left it (``while k < 100`` tested at the loop's end says k + 1 <
+100 on the way back), which gives a widened loop counter its bound again.
 Branches refine what an operand is known to be where it is used: below
 ``if n < 2: return n``, ``n - 1`` cannot overflow.  A checked ``+``, ``-`` or ``*`` whose result
 interval, computed exactly with Python ints, lies inside int64 cannot
@@ -91,9 +94,29 @@ _NEGATE = {"lt": "ge", "le": "gt", "gt": "le", "ge": "lt", "eq": "ne", "ne": "eq
 _MIRROR = {"lt": "gt", "le": "ge", "gt": "lt", "ge": "le", "eq": "eq", "ne": "ne"}
 
 
+def _edge_fact(f: Function, pred, succ: int) -> tuple[int, tuple[int, int]] | None:
+    """(x, range) that the branch ending block ``pred`` proves on its edge to block
+    ``succ``: ``br (x < 5)`` says x < 5 on its then edge, x >= 5 on the other."""
+    last = f.ins[pred.ins[-1]] if pred.ins else None
+    if last is None or last.op != Op.BR or last.aux[0] == last.aux[1] or last.args[0] < 0:
+        return None
+    test = f.ins[last.args[0]]
+    if test.op != Op.ICMP or test.aux not in _HOLDS:
+        return None
+    x, k = test.args
+    cond = test.aux
+    if x < 0:
+        x, k, cond = k, x, _MIRROR[cond]
+    if x < 0 or k >= 0 or f.consts[~k][0] != INT:
+        return None
+    if succ != last.aux[0]:
+        cond = _NEGATE[cond]
+    return x, _HOLDS[cond](int(f.consts[~k][1]))
+
+
 def _guards(f: Function) -> dict[int, dict[int, tuple[int, int]]]:
     """For each block, ranges its dominating branches prove: up a chain of single
-    predecessors, each ``br (x < 5)`` says x < 5 on its then edge, x >= 5 on the other."""
+    predecessors, what each branch proves on the edge taken (``_edge_fact``)."""
     out: dict[int, dict[int, tuple[int, int]]] = {}
     for block in f.blocks:
         facts: dict[int, tuple[int, int]] = {}
@@ -102,30 +125,27 @@ def _guards(f: Function) -> dict[int, dict[int, tuple[int, int]]]:
             if len(b.preds) != 1:
                 break
             p = f.blocks[b.preds[0]]
-            last = f.ins[p.ins[-1]]
-            if last.op == Op.BR and last.aux[0] != last.aux[1] and last.args[0] >= 0:
-                test = f.ins[last.args[0]]
-                if test.op == Op.ICMP and test.aux in _HOLDS:
-                    x, k = test.args
-                    cond = test.aux
-                    if x < 0:
-                        x, k, cond = k, x, _MIRROR[cond]
-                    if x >= 0 and k < 0 and f.consts[~k][0] == INT:
-                        if b.id != last.aux[0]:
-                            cond = _NEGATE[cond]
-                        lo, hi = _HOLDS[cond](int(f.consts[~k][1]))
-                        old = facts.get(x, FULL)
-                        facts[x] = (max(lo, old[0]), min(hi, old[1]))
+            fact = _edge_fact(f, p, b.id)
+            if fact is not None:
+                x, (lo, hi) = fact
+                old = facts.get(x, FULL)
+                facts[x] = (max(lo, old[0]), min(hi, old[1]))
             b = p
         out[block.id] = facts
     return out
 
 
 def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
-          guards: dict) -> bool:
+          guards: dict, narrow: bool = False) -> bool:
     """One forward pass; True when some range changed.  A phi takes the union of its
     operands' ranges known so far (optimistic); once all are known, a phi that still
-    grows is widened to the full range, so the passes reach a fixpoint quickly."""
+    grows is widened to the full range, so the passes reach a fixpoint quickly.
+
+    ``narrow``: one more pass from a fixpoint, where a phi takes the union of its
+    operands as known where each comes from (what its predecessor's branches prove:
+    ``while k < 100`` tested at the loop's end gives k + 1 < 100 on the way back),
+    without widening.  Each range is then computed from sound ones, so it is sound
+    too, and a widened loop counter gets its bound back."""
     changed = False
 
     def range_of(ref: int):
@@ -145,6 +165,9 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
                 start, step, _ = f.induction[ref]
                 lo, hi = range_of(start) or FULL
                 new = (lo, INT64_MAX - 1) if step == 1 else (INT64_MIN + 1, hi)
+            elif ins.op == Op.PHI and narrow:
+                new = _hull([_at_edge(f, ranges, guards, pred, block.id, a, range_of(a))
+                             for pred, a in zip(block.preds, ins.args)])
             elif ins.op == Op.PHI:
                 known = [r for r in map(range_of, ins.args) if r is not None]
                 if not known:
@@ -169,6 +192,19 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
     return changed
 
 
+def _hull(rs: list[tuple[int, int]]) -> tuple[int, int]:
+    return min(r[0] for r in rs), max(r[1] for r in rs)
+
+
+def _at_edge(f: Function, ranges: dict, guards: dict, pred: int, succ: int, ref: int,
+             r: tuple[int, int] | None) -> tuple[int, int]:
+    """What ``ref`` (its range ``r``, None: unknown) is known to be on the edge from
+    block ``pred`` to block ``succ``."""
+    r = _meet(r or FULL, guards[pred].get(ref))
+    fact = _edge_fact(f, f.blocks[pred], succ)
+    return _meet(r, fact[1]) if fact is not None and fact[0] == ref else r
+
+
 def _meet(r: tuple[int, int], fact: tuple[int, int] | None) -> tuple[int, int]:
     if fact is None:
         return r
@@ -187,6 +223,7 @@ def run(f: Function) -> None:
             break
     else:
         return  # no fixpoint: prove nothing
+    _walk(f, order, ranges, widened, complete, guards, narrow=True)
     proved: dict[int, int] = {}
     for block in order:
         for ref in block.ins:
