@@ -56,6 +56,8 @@ class CodeGen:
         self.a = x86.Assembler()
         self.labels = {b.id: self.a.label() for b in alloc.order}
         self.target = {b.id: self.forward(b.id) for b in alloc.order}
+        #: block id -> its index in ``alloc.order``
+        self.place = {b.id: i for i, b in enumerate(alloc.order)}
         #: edge blocks whose phi moves run at their predecessor's branch -> (where they
         #: jump, after the compare?) (see ``hoisted_edges``)
         self.hoisted = self.hoisted_edges()
@@ -456,15 +458,26 @@ class CodeGen:
         jump an iteration instead of two."""
         order = [b for b in self.alloc.order if b.id == 0 or
                  b.id not in self.hoisted and self.target[b.id] == b.id]
-        place = {b.id: i for i, b in enumerate(self.alloc.order)}
-        for block in [b for b in order if len(b.preds) == 1 and len(b.ins) == 1]:
-            jump = self.f.ins[block.ins[0]]
+        for block in [b for b in order if self.loop_head_of(b.id) is not None]:
             pred = self.f.blocks[block.preds[0]]
-            if jump.op == Op.JMP and place[jump.aux] <= place[pred.id] and \
-                    self.f.ins[pred.ins[-1]].op == Op.BR and pred in order:
+            if pred in order:
                 order.remove(block)
                 order.insert(order.index(pred) + 1, block)
         return order
+
+    def loop_head_of(self, edge: int) -> int | None:
+        """The loop head that block ``edge`` jumps back to, when it is a back edge's
+        block of its one predecessor's branch (``split_critical_edges``): one JMP, to
+        a block laid out no later than that predecessor; else None."""
+        block = self.f.blocks[edge]
+        if len(block.preds) != 1 or len(block.ins) != 1:
+            return None
+        jump = self.f.ins[block.ins[0]]
+        pred = self.f.blocks[block.preds[0]]
+        if jump.op != Op.JMP or not pred.ins or self.f.ins[pred.ins[-1]].op != Op.BR:
+            return None
+        place = self.place
+        return jump.aux if place[jump.aux] <= place[pred.id] else None
 
     def hoisted_edges(self) -> dict[int, tuple[int, bool]]:
         """Back edges' blocks (``split_critical_edges``) whose phi moves run in their
@@ -481,7 +494,6 @@ class CodeGen:
         the jump).  Either way the moves must write no location that the branch's
         other successor needs on entry."""
         hoisted = {}
-        place = {b.id: i for i, b in enumerate(self.alloc.order)}
         for block in self.alloc.order:
             br = self.f.ins[block.ins[-1]] if block.ins else None
             if block.id == 0 or br is None or br.op != Op.BR or br.args[0] < 0:
@@ -491,13 +503,9 @@ class CodeGen:
                                            else (cond,)) if r in self.loc}
             then, else_ = br.aux
             for edge, other in ((then, else_), (else_, then)):
-                code = self.f.blocks[edge].ins
-                if self.f.blocks[edge].preds != [block.id] or len(code) != 1 or \
-                        self.f.ins[code[0]].op != Op.JMP:
-                    continue  # not an edge block of this branch's own
-                dst = self.f.ins[code[0]].aux
-                if place[dst] > place[block.id]:
-                    continue  # not a loop's back edge: on the way out, moves run once
+                dst = self.loop_head_of(edge)
+                if dst is None:
+                    continue  # no back edge's block (on the way out, moves run once)
                 written = {move[0] for move in self.edge_moves(edge, dst)}
                 needed = {self.loc[v] for v in self.alloc.live_in[other] if v in self.loc}
                 if written and not written & needed:
