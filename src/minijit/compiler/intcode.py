@@ -66,9 +66,15 @@ def op_imul(g: CodeGen, ref, ins) -> None:
                 True)
 
 
+def constant_last(args: tuple[int, int]) -> tuple[int, int]:
+    """The two operands of a commutative op, a constant (negative ref) second if there
+    is one."""
+    return args if args[1] < 0 else args[::-1]
+
+
 def imul_immediate(g: CodeGen, ref, ins) -> bool:
     """d = x * imm32 in one three-operand imul; False when the form does not apply."""
-    x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+    x, c = constant_last(ins.args)
     if x < 0 or c >= 0 or not fits32(g.ival(c)):
         return False
     d = g.dest(ref, rax)
@@ -105,7 +111,7 @@ def op_wsub(g: CodeGen, ref, ins) -> None:
 
 
 def op_wmul(g: CodeGen, ref, ins) -> None:
-    x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+    x, c = constant_last(ins.args)
     k = g.f.power_of_two(c) if x >= 0 else None
     if k is not None:  # x * 2**k that cannot overflow: x << k
         in_place(g, ref, x, lambda d: g.a.shl(d, k))
@@ -114,7 +120,7 @@ def op_wmul(g: CodeGen, ref, ins) -> None:
 
 
 def op_iand(g: CodeGen, ref, ins) -> None:
-    x, c = ins.args if ins.args[1] < 0 else ins.args[::-1]
+    x, c = constant_last(ins.args)
     if x >= 0 and c < 0 and g.ival(c) == LOW_HALF:  # a 32-bit move zeroes the high half
         in_place(g, ref, x, lambda d: g.a.mov(GPR32[GPR.index(d)], GPR32[GPR.index(d)]))
         return  # (and sets no flags, so no flags_of)
