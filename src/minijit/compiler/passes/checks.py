@@ -166,7 +166,7 @@ def _walk(f: Function, order, ranges: dict, widened: set, complete: set,
                 lo, hi = range_of(start) or FULL
                 new = (lo, INT64_MAX - 1) if step == 1 else (INT64_MIN + 1, hi)
             elif ins.op == Op.PHI and narrow:
-                new = _hull([_at_edge(f, ranges, guards, pred, block.id, a, range_of(a))
+                new = _hull([_at_edge(f, ranges, guards, pred, block.id, a)
                              for pred, a in zip(block.preds, ins.args)])
             elif ins.op == Op.PHI:
                 known = [r for r in map(range_of, ins.args) if r is not None]
@@ -196,11 +196,11 @@ def _hull(rs: list[tuple[int, int]]) -> tuple[int, int]:
     return min(r[0] for r in rs), max(r[1] for r in rs)
 
 
-def _at_edge(f: Function, ranges: dict, guards: dict, pred: int, succ: int, ref: int,
-             r: tuple[int, int] | None) -> tuple[int, int]:
-    """What ``ref`` (its range ``r``, None: unknown) is known to be on the edge from
-    block ``pred`` to block ``succ``."""
-    r = _meet(r or FULL, guards[pred].get(ref))
+def _at_edge(f: Function, ranges: dict, guards: dict, pred: int, succ: int,
+             ref: int) -> tuple[int, int]:
+    """What ``ref`` is known to be on the edge from block ``pred`` to block ``succ``:
+    what it is in ``pred`` (``_at``) and what ``pred``'s branch proves on that edge."""
+    r = _at(f, ranges, guards, f.blocks[pred], ref)
     fact = _edge_fact(f, f.blocks[pred], succ)
     return _meet(r, fact[1]) if fact is not None and fact[0] == ref else r
 
