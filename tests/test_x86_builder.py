@@ -219,6 +219,8 @@ def test_data_directives():
      "only dword and qword memory operands can be broadcast"),
     (lambda a: a.addpd(xmm0(registers.k1), xmm1), "a write mask needs an AVX-512 (EVEX) form"),
     (lambda a: a.mov(rax, 1.5), "not a register, memory operand, immediate or label"),
+    (lambda a: a.add(5, rax), "no form for (imm, r64)"),
+    (lambda a: a.vpshufd(xmm0, 3, xmm1), "no form for (xmm, imm, xmm)"),
 ])
 def test_bad_input_raises_asmerror(build, message):
     a = Assembler()
@@ -226,6 +228,31 @@ def test_bad_input_raises_asmerror(build, message):
         build(a)
     assert isinstance(info.value, ValueError)
     assert message in str(info.value)
+
+
+def test_only_the_last_operand_of_a_form_is_an_immediate():
+    """The builder's methods read an immediate's kind only in the last operand: an int
+    anywhere else goes to the general path, which refuses it.  That is right only
+    while no form has an immediate (or the fixed 1) before its last operand."""
+    from minijit.x86.table import MNEMONICS, forms_of
+
+    early = [(mnemonic, form.operands) for mnemonic in MNEMONICS for form in forms_of(mnemonic)
+             for i, role in enumerate(form.roles[:-1])
+             if role == "imm" or (role == "fixed" and form.operands[i] == "1")]
+    assert early == []
+
+
+def test_an_early_immediate_is_refused_after_the_kinds_are_known():
+    """Once ``add rax, rcx`` and ``add rax, 5`` are known, ``add 5, rax`` and
+    ``add rcx, 5, 5`` still raise (the fast path's dispatch does not read them as kinds)."""
+    a = Assembler()
+    a.add(rax, rcx)
+    a.add(rax, 5)
+    a.vpshufd(xmm0, xmm1, 3)
+    for build in (lambda: a.add(5, rax), lambda: a.vpshufd(xmm0, 3, xmm1),
+                  lambda: a.vpshufd(3, xmm0, xmm1)):
+        with pytest.raises(AsmError, match="no form for"):
+            build()
 
 
 def test_undefined_label():

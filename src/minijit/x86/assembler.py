@@ -578,17 +578,16 @@ def _make_method(mnemonic: str):
         if code is None:
             try:
                 # The operand kinds, written out for the common arities (a loop or
-                # comprehension costs a frame of its own).
+                # comprehension costs a frame of its own).  Only the last operand can
+                # be an immediate (``table.Form``): an int before it has no ``sel``, and
+                # the AttributeError sends it to the general path, which says why.
                 count = len(ops)
                 if count == 2:
                     a, b = ops
-                    code = two[a.sel if type(a) is not int else "imm"][
-                        b.sel if type(b) is not int else "imm"](ops)
+                    code = two[a.sel][b.sel if type(b) is not int else "imm"](ops)
                 elif count == 3:
                     a, b, c = ops
-                    code = three[a.sel if type(a) is not int else "imm"][
-                        b.sel if type(b) is not int else "imm"][
-                        c.sel if type(c) is not int else "imm"](ops)
+                    code = three[a.sel][b.sel][c.sel if type(c) is not int else "imm"](ops)
                 elif count == 1:
                     a = ops[0]
                     code = one[a.sel if type(a) is not int else "imm"](ops)
