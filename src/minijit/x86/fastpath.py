@@ -55,7 +55,7 @@ from minijit.x86.encoder import (
     operand_address,
     scaled_address,
 )
-from minijit.x86.registers import REGISTERS, Masked, Mem
+from minijit.x86.registers import REGISTERS, Masked, Mem, Reg
 from minijit.x86.table import Form
 
 __all__ = ["NOT_DIRECT", "direct_entry", "maker"]
@@ -73,6 +73,16 @@ _PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
 #: a VEX/EVEX prefix as an integer, then the opcode and ModRM bytes, big-endian (the
 #: three-byte VEX prefix and the opcode make one 32-bit word)
 _PREFIX_OP_MODRM = {2: Struct(">HBB").pack, 3: Struct(">IB").pack, 4: Struct(">IBB").pack}
+
+
+def _stand_in(number: int) -> Reg:
+    """A register object for a role a form leaves empty, read like the others: number
+    ``number`` (a /digit form's ModRM.reg digit), no prefix bits."""
+    return Reg(f"/{number}", number, 0, "stand-in")
+
+
+#: the vvvv operand of a VEX/EVEX form that has none: its fields are 0 (all 1s inverted)
+_NO_VVVV = _stand_in(0)
 
 
 def _imm_tail(form: Form) -> tuple[int, Callable[[int], bytes] | None, int]:
@@ -98,19 +108,19 @@ def _byte_rex(form: Form, memory: bool) -> Make:
     heads = [form.prefix + (_BYTE[rex] if rex else b"") + form.opcode for rex in range(0x50)]
 
     def make(ops: Sequence[object]) -> bytes:
-        reg3, bits = digit, w
+        reg3, bits = digit << 3, w
         if reg_i >= 0:
             reg = ops[reg_i]
-            reg3, bits = reg.code, w | reg.rex_r
+            reg3, bits = reg.reg3, w + reg.rex_r
         rm = ops[rm_i]
         if memory:
             if not rm.plain:
                 return None
             modrm, rest, xb, _ = rm.mode or operand_address(rm)
-            tail = _BYTE[modrm | reg3 << 3] + rest
+            tail = _BYTE[modrm + reg3] + rest
         else:
-            tail, xb = _BYTE[0xC0 | reg3 << 3 | rm.code], rm.rex
-        bits |= xb
+            tail, xb = _BYTE[rm.rm_direct + reg3], rm.rex
+        bits += xb
         code = heads[byte_register_rex(form, ops, 0x40 | bits if bits else 0)] + tail
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
@@ -122,10 +132,9 @@ def _legacy(form: Form, memory: bool) -> Make:
         return _byte_rex(form, memory)
     heads = _heads(form)
     reg_i, rm_i = form.reg_i, form.rm_i
-    digit = form.digit or 0
-    digit_field = digit << 3  # ModRM's reg field
-    digit3 = 0xC0 | digit_field
+    digit_field = (form.digit or 0) << 3  # ModRM's reg field
     imm_i, pack, mask = _imm_tail(form)
+    # The fields are disjoint bits, added (an int addition is quicker than an or).
     if memory:
         # the operand's ModRM (reg field 0), SIB and displacement: Mem.mode
         if reg_i >= 0:
@@ -135,7 +144,7 @@ def _legacy(form: Form, memory: bool) -> Make:
                 if not rm.plain:
                     return None
                 modrm, rest, xb, _ = rm.mode or operand_address(rm)
-                code = heads[reg.rex_r | xb] + _BYTE[modrm | reg.reg3] + rest
+                code = heads[reg.rex_r + xb] + _BYTE[modrm + reg.reg3] + rest
                 return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
             return make
 
@@ -144,7 +153,7 @@ def _legacy(form: Form, memory: bool) -> Make:
             if not rm.plain:
                 return None
             modrm, rest, xb, _ = rm.mode or operand_address(rm)
-            code = heads[xb] + _BYTE[modrm | digit_field] + rest
+            code = heads[xb] + _BYTE[modrm + digit_field] + rest
             return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
         return make
     if reg_i >= 0:
@@ -152,13 +161,13 @@ def _legacy(form: Form, memory: bool) -> Make:
         def make(ops: Sequence[object]) -> bytes:
             reg = ops[reg_i]
             rm = ops[rm_i]
-            code = heads[reg.rex_r | rm.rex] + _BYTE[0xC0 | reg.reg3 | rm.code]
+            code = heads[reg.rex_r + rm.rex] + _BYTE[rm.rm_direct + reg.reg3]
             return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
         return make
 
     def make(ops: Sequence[object]) -> bytes:
         rm = ops[rm_i]
-        code = heads[rm.rex] + _BYTE[digit3 | rm.code]
+        code = heads[rm.rex] + _BYTE[rm.rm_direct + digit_field]
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
@@ -182,11 +191,11 @@ def _vex(form: Form, memory: bool) -> Make:
     """VEX (C5 two bytes when map 0F and no X, B, W; else C4 three) opcode ModRM [imm].
 
     The prefix is made as one integer: its constant bits, with the inverted fields
-    (R X B, vvvv) set, XORed with the operands' fields."""
+    (R X B, vvvv) all set, less the operands' fields (``Reg.vex_r``...)."""
     length, pp, opmap, w = form.vex
     (op,) = form.opcode  # one byte: the map is in the prefix
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
-    digit = form.digit or 0
+    digit = _stand_in(form.digit or 0)
     imm_i, pack, mask = _imm_tail(form)
     short_ok = opmap == 1 and not w
     # C5 | R vvvv L pp                    C4 | R X B mmmmm | W vvvv L pp
@@ -197,27 +206,24 @@ def _vex(form: Form, memory: bool) -> Make:
     pack2, pack3 = _PREFIX_OP_MODRM[2], _PREFIX_OP_MODRM[3]
 
     def make(ops: Sequence[object]) -> bytes:
-        r = 0
-        reg3 = digit
-        if reg_i >= 0:
-            reg = ops[reg_i]
-            reg3, r = reg.code, reg.rex
+        reg = ops[reg_i] if reg_i >= 0 else digit
+        v = ops[v_i] if v_i >= 0 else _NO_VVVV
         rm = ops[rm_i]
-        v = ops[v_i].vvvv if v_i >= 0 else 0
         if memory:
             if not rm.plain:
                 return None
             modrm, rest, xb, _ = rm.mode or operand_address(rm)
-            modrm |= reg3 << 3
+            modrm += reg.reg3
             if short_ok and not xb:
-                code = pack2(short ^ (r << 7 | v), op, modrm) + rest
+                code = pack2(short - reg.vex_r - v.vvvv, op, modrm) + rest
             else:
-                # the three prefix bytes and the opcode byte as one 32-bit word
-                code = pack3(long ^ (r << 23 | xb << 21 | v << 8), modrm) + rest
+                # the three prefix bytes and the opcode byte as one 32-bit word, whose
+                # fields sit where EVEX's do
+                code = pack3(long - reg.evex_r - (xb << 21) - v.evex_v, modrm) + rest
         elif short_ok and not rm.rex:
-            code = pack2(short ^ (r << 7 | v), op, 0xC0 | reg3 << 3 | rm.code)
+            code = pack2(short - reg.vex_r - v.vvvv, op, rm.rm_direct + reg.reg3)
         else:
-            code = pack3(long ^ (r << 23 | rm.rex << 21 | v << 8), 0xC0 | reg3 << 3 | rm.code)
+            code = pack3(long - reg.evex_r - rm.evex_b - v.evex_v, rm.rm_direct + reg.reg3)
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 
@@ -252,7 +258,8 @@ def _evex(form: Form, memory: bool) -> Make:
     """EVEX (62 and three bytes) opcode ModRM [SIB] [disp8*N | disp32] [imm].
 
     The prefix is one 32-bit integer, as ``_vex`` makes it, from the registers'
-    precomputed fields (``Reg.evex_r``...)."""
+    precomputed fields (``Reg.evex_r``...); the write mask's z and aaa bits
+    (``Masked.evex_zaaa``) and the broadcast bit are added."""
     length, pp, opmap, w = form.evex
     (op,) = form.opcode  # one byte: the map is in the prefix
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
@@ -264,6 +271,7 @@ def _evex(form: Form, memory: bool) -> Make:
     pack_op_modrm = _PREFIX_OP_MODRM[4]
 
     dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
+    digit = _stand_in(form.digit or 0)
 
     def make(ops: Sequence[object]) -> bytes:
         dest = ops[0]
@@ -271,29 +279,27 @@ def _evex(form: Form, memory: bool) -> Make:
         if type(dest) is Masked:
             low = dest.evex_zaaa
             dest = dest.op
-        reg3 = digit
-        fields = ops[v_i].evex_v if v_i >= 0 else 0
-        if reg_i >= 0:
-            reg = dest if dest_is_reg else ops[reg_i]
-            reg3 = reg.code
-            fields |= reg.evex_r
-        rm = ops[rm_i] if dest_is_reg else dest
+        v = ops[v_i] if v_i >= 0 else _NO_VVVV
+        if dest_is_reg:
+            reg, rm = dest, ops[rm_i]
+        else:
+            reg, rm = ops[reg_i] if reg_i >= 0 else digit, dest
         if not memory:
             # EVEX: bit 4 of a register in rm travels in X; its ModRM packed with the prefix
-            code = pack_op_modrm(const ^ (fields | rm.evex_b) | low, op,
-                                 0xC0 | reg3 << 3 | rm.code)
+            code = pack_op_modrm(const - reg.evex_r - v.evex_v - rm.evex_b + low, op,
+                                 rm.rm_direct + reg.reg3)
         elif not rm.plain:
             return None
         else:
             n = mem_bytes
             if rm.bcst:
-                low |= 0x10
+                low += 0x10
                 n = rm.size // 8
             modrm, rest, xb, scaled = rm.mode or operand_address(rm)
             if rm.disp and n > 1:  # disp8*N: the displacement scales with the access
                 modrm, rest = scaled.get(n) or scaled_address(rm, n)
-            code = pack_op_modrm(const ^ (fields | xb << 21) | low, op,
-                                 modrm | reg3 << 3) + rest
+            code = pack_op_modrm(const - reg.evex_r - v.evex_v - (xb << 21) + low, op,
+                                 modrm + reg.reg3) + rest
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
 

@@ -43,14 +43,17 @@ class Reg:
     cannot be encoded when any REX prefix is present.
 
     The encoder's fast path reads the register's fields already shifted into
-    place: ``reg3`` (ModRM.reg), ``rex_r`` (REX.R), ``vvvv`` (VEX/EVEX vvvv,
-    bits 3-6 of the prefix's last byte), and for EVEX's 32-bit prefix word
-    ``evex_r`` (R, R'), ``evex_b`` (B, X: a register in rm) and ``evex_v``
-    (vvvv, V'), each to be XORed into the inverted fields.
+    place: ``reg3`` (ModRM.reg), ``rm_direct`` (ModRM with mod 11 and the register
+    as rm), ``rex_r`` (REX.R), ``vvvv`` (VEX/EVEX vvvv, bits 3-6 of the prefix's
+    last byte), ``vex_r`` (R in the two-byte VEX prefix as a 16-bit word), and for
+    the 32-bit word of EVEX's prefix (or of the three-byte VEX prefix and the
+    opcode, whose fields sit in the same places) ``evex_r`` (R, R'), ``evex_b``
+    (B, X: a register in rm) and ``evex_v`` (vvvv, V').  The prefix fields are
+    inverted: they are subtracted from a word that has them all set.
     """
 
     __slots__ = ("code", "evex_b", "evex_r", "evex_v", "high8", "kind", "name", "needs_rex",
-                 "num", "reg3", "rex", "rex_r", "sel", "size", "vvvv")
+                 "num", "reg3", "rex", "rex_r", "rm_direct", "sel", "size", "vex_r", "vvvv")
 
     def __init__(self, name: str, num: int, size: int, kind: str,
                  needs_rex: bool = False, high8: bool = False) -> None:
@@ -63,8 +66,11 @@ class Reg:
         self.code = num & 7
         self.rex = (num >> 3) & 1
         self.reg3 = self.code << 3
+        self.rm_direct = 0xC0 | self.code
         self.rex_r = self.rex << 2
         self.vvvv = (num & 15) << 3
+        # C5 | R vvvv L pp, as one big-endian word
+        self.vex_r = self.rex << 7
         # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa, as one big-endian word
         self.evex_r = self.rex << 23 | (num >> 4 & 1) << 20
         self.evex_b = self.rex << 21 | (num >> 4 & 1) << 22
