@@ -42,6 +42,7 @@ corpus.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Callable, Sequence
 from struct import Struct
 
@@ -75,6 +76,7 @@ _PACK = {1: _BYTE.__getitem__, 2: Struct("<H").pack, 4: Struct("<I").pack,
 _PREFIX_OP_MODRM = {2: Struct(">HBB").pack, 3: Struct(">IB").pack, 4: Struct(">IBB").pack}
 
 
+@functools.cache
 def _stand_in(number: int) -> Reg:
     """A register object for a role a form leaves empty, read like the others: number
     ``number`` (a /digit form's ModRM.reg digit), no prefix bits."""
@@ -346,34 +348,45 @@ def _accepted(form: Form) -> tuple[int, int, int, int]:
 
 
 def _picker(cands: tuple, memory: bool) -> Make:
-    """The bytes of the first of ``cands`` whose fixed register (a form has at most
-    one) and immediate range fit, as a closure over precomputed checks (None if none
-    fits: the general path explains why)."""
-    checks = []
-    for form, _ in cands:
-        fixed_i = next((i for i, f in enumerate(form.fixed) if f is not None), -1)
-        want = None if fixed_i < 0 else 1 if form.fixed[fixed_i] == "1" else \
-            REGISTERS[form.fixed[fixed_i]]
-        checks.append((maker(form, memory), fixed_i, want, form.imm_i, *_accepted(form)))
-    if len(checks) == 1 and checks[0][1] < 0 and checks[0][3] >= 0:
-        # one candidate whose immediate alone decides (vpshufd xmm, xmm, imm8)
-        make, _, _, imm_i, lo, hi, lo2, hi2 = checks[0]
+    """The bytes of the first of ``cands`` whose fixed operand (a form has at most one)
+    and immediate range fit (None if none fits: the general path explains why): a
+    chain of closures, one per candidate, each over its own precomputed checks."""
+    pick = _none_fits
+    for form, _ in reversed(cands):
+        pick = _candidate(form, memory, pick)
+    return pick
 
-        def pick_one(ops: Sequence[object]) -> bytes | None:
+
+def _none_fits(ops: Sequence[object]) -> None:
+    return None
+
+
+def _candidate(form: Form, memory: bool, otherwise: Make) -> Make:
+    """``form``'s bytes if its fixed operand and immediate range fit, else
+    ``otherwise``'s."""
+    make = maker(form, memory)
+    fixed_i = next((i for i, f in enumerate(form.fixed) if f is not None), -1)
+    want = None if fixed_i < 0 else 1 if form.fixed[fixed_i] == "1" else \
+        REGISTERS[form.fixed[fixed_i]]
+    imm_i = form.imm_i
+    lo, hi, lo2, hi2 = _accepted(form)
+    if fixed_i < 0 and imm_i < 0:
+        return make  # nothing to check: it fits
+    if fixed_i < 0:
+        # the immediate alone decides (add rcx, imm8 before add rcx, imm32)
+        def pick(ops: Sequence[object]) -> bytes | None:
             value = ops[imm_i]
-            return make(ops) if lo <= value <= hi or lo2 <= value <= hi2 else None
-        return pick_one
-
-    def pick(ops: Sequence[object]) -> bytes | None:
-        for make, fixed_i, want, imm_i, lo, hi, lo2, hi2 in checks:
-            if fixed_i >= 0 and ops[fixed_i] != want:
-                continue
-            if imm_i >= 0:
-                value = ops[imm_i]
-                if not (lo <= value <= hi or lo2 <= value <= hi2):
-                    continue
-            return make(ops)
-        return None
+            return make(ops) if lo <= value <= hi or lo2 <= value <= hi2 else otherwise(ops)
+    elif imm_i < 0:
+        # the fixed operand alone (shl rcx, 1; shl rcx, cl)
+        def pick(ops: Sequence[object]) -> bytes | None:
+            return make(ops) if ops[fixed_i] == want else otherwise(ops)
+    else:
+        # both (add rax, imm32)
+        def pick(ops: Sequence[object]) -> bytes | None:
+            value = ops[imm_i]
+            return make(ops) if ops[fixed_i] == want and \
+                (lo <= value <= hi or lo2 <= value <= hi2) else otherwise(ops)
     return pick
 
 
