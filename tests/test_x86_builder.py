@@ -220,6 +220,7 @@ def test_data_directives():
     (lambda a: a.addpd(xmm0(registers.k1), xmm1), "a write mask needs an AVX-512 (EVEX) form"),
     (lambda a: a.mov(rax, 1.5), "not a register, memory operand, immediate or label"),
     (lambda a: a.add(5, rax), "no form for (imm, r64)"),
+    (lambda a: a.add(rax, [1]), "[1] is not a register, memory operand, immediate or label"),
     (lambda a: a.vpshufd(xmm0, 3, xmm1), "no form for (xmm, imm, xmm)"),
 ])
 def test_bad_input_raises_asmerror(build, message):
@@ -415,7 +416,7 @@ def test_dq_of_a_label_uses_the_load_address():
 
 
 POOL = [rax, eax, ah, sil, r12, xmm0, registers.xmm17, registers.zmm30, registers.k1, rip, 0, -1,
-        255, 1 << 40, 1 << 70, 1.5, "rax", None, (rax,), True, qword[rax], byte[rsp + 8],
+        255, 1 << 40, 1 << 70, 1.5, "rax", None, (rax,), [rax], True, qword[rax], byte[rsp + 8],
         registers.zmmword[r13 + rcx * 8 - 64], qword[rax].broadcast,
         registers.zmm0(registers.k1).z, qword[rip + 8], dword[0x1000]]
 

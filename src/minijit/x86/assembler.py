@@ -562,8 +562,8 @@ def _make_method(mnemonic: str):
     2. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
        the bytes (checking fixed registers and immediate ranges where the kinds do not
        decide the form alone).  The method files the entry of each kinds tuple it has
-       seen in ``_Entries``: for one to three operands, one dict per operand (no
-       kinds tuple to build and hash per instruction).
+       seen in ``_Entries``: for one to three operands, nested lists indexed by the
+       kinds' numbers (no kinds tuple to build and hash per instruction).
     3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
        GNU as's rewrites, branches, labels, and every error message.
     """
@@ -574,36 +574,37 @@ def _make_method(mnemonic: str):
     one, two, three, other = entries.by_arity
 
     def method(self: Assembler, *ops: object) -> None:
-        code = cache.get(ops)
-        if code is None:
-            try:
+        try:
+            code = cache.get(ops)
+            if code is None:
                 # The operand kinds, written out for the common arities (a loop or
                 # comprehension costs a frame of its own).  Only the last operand can
-                # be an immediate (``table.Form``): an int before it has no ``sel``, and
-                # the AttributeError sends it to the general path, which says why.
+                # be an immediate (``table.Form``): an int before it has no ``sel_no``.
+                # That AttributeError, an unhashable operand's TypeError and a kind
+                # not filed yet (None, or past a list's end) send the instruction to
+                # the general path, which files its kinds or says what is wrong.
                 count = len(ops)
                 if count == 2:
                     a, b = ops
-                    code = two[a.sel][b.sel if type(b) is not int else "imm"](ops)
+                    code = two[a.sel_no][b.sel_no if type(b) is not int else 0](ops)
                 elif count == 3:
                     a, b, c = ops
-                    code = three[a.sel][b.sel][c.sel if type(c) is not int else "imm"](ops)
+                    code = three[a.sel_no][b.sel_no][c.sel_no if type(c) is not int else 0](ops)
                 elif count == 1:
                     a = ops[0]
-                    code = one[a.sel if type(a) is not int else "imm"](ops)
+                    code = one[a.sel_no if type(a) is not int else 0](ops)
                 else:
                     code = other[tuple([op.sel if type(op) is not int else "imm"
                                         for op in ops])](ops)
                 if code is None:
                     raise KeyError
-            except (KeyError, AttributeError, AsmError):
-                code = self._encode(name, ops, cache)
-                if code is None:
-                    return  # a branch, recorded as an item: nothing to learn
-                entries.learn(name, ops)  # known now: the kinds encode
-            else:
                 if len(cache) < CACHE_LIMIT:
                     cache[ops] = code
+        except (KeyError, AttributeError, IndexError, TypeError, AsmError):
+            code = self._encode(name, ops, cache)
+            if code is None:
+                return  # a branch, recorded as an item: nothing to learn
+            entries.learn(name, ops)  # known now: the kinds encode
         self._buf += code
 
     method.__name__ = method.__qualname__ = _method_name(mnemonic)
@@ -612,32 +613,49 @@ def _make_method(mnemonic: str):
 
 
 class _Entries:
-    """One method's fast-path entries by operand kinds: for one, two and three
-    operands nested dicts, one level per operand (``two["r64"]["m64"]``); other
-    counts by the kinds tuple.  At most DIRECT_LIMIT entries are kept."""
+    """One method's fast-path entries by operand kinds.  For one, two and three
+    operands, nested lists indexed by the kinds' numbers (``Reg.sel_no``; 0 for an
+    immediate), one level per operand (``two[r64][m64]``); a kind not seen yet is None
+    or past the list's end (the method then takes the general path, which files it
+    here).  Other counts: a dict by the kinds tuple.  At most DIRECT_LIMIT entries."""
 
     __slots__ = ("by_arity", "count")
 
     def __init__(self) -> None:
-        self.by_arity: tuple[dict, dict, dict, dict] = ({}, {}, {}, {})
+        self.by_arity: tuple[list, list, list, dict] = ([], [], [], {})
         self.count = 0
 
     def learn(self, mnemonic: str, ops: tuple) -> None:
         """File the entry of ``ops``'s kinds, unless filed already or not kinds at all."""
         try:
             key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
+            numbers = [op.sel_no if type(op) is not int else 0 for op in ops]
         except AttributeError:
             return  # not an operand: the general path said why
+        if self.count >= DIRECT_LIMIT:
+            return
         if 1 <= len(key) <= 3:
             table = self.by_arity[len(key) - 1]
-            for kind in key[:-1]:
-                table = table.setdefault(kind, {})
-            last = key[-1]
-        else:
-            table, last = self.by_arity[3], key
-        if last not in table and self.count < DIRECT_LIMIT:
-            table[last] = direct_entry(mnemonic, key)
+            for number in numbers[:-1]:
+                table = _slot(table, number) or _fill(table, number, [])
+            if _slot(table, numbers[-1]) is None:
+                _fill(table, numbers[-1], direct_entry(mnemonic, key))
+                self.count += 1
+        elif key not in self.by_arity[3]:
+            self.by_arity[3][key] = direct_entry(mnemonic, key)
             self.count += 1
+
+
+def _slot(table: list, number: int) -> object:
+    return table[number] if number < len(table) else None
+
+
+def _fill(table: list, number: int, value: object) -> object:
+    """Put ``value`` at ``table[number]``, lengthening the list with Nones to reach it."""
+    if number >= len(table):
+        table.extend([None] * (number + 1 - len(table)))
+    table[number] = value
+    return value
 
 
 CACHES: list[dict] = []

@@ -53,7 +53,8 @@ class Reg:
     """
 
     __slots__ = ("code", "evex_b", "evex_r", "evex_v", "high8", "kind", "name", "needs_rex",
-                 "num", "reg3", "rex", "rex_r", "rm_direct", "sel", "size", "vex_r", "vvvv")
+                 "num", "reg3", "rex", "rex_r", "rm_direct", "sel", "sel_no", "size", "vex_r",
+                 "vvvv")
 
     def __init__(self, name: str, num: int, size: int, kind: str,
                  needs_rex: bool = False, high8: bool = False) -> None:
@@ -63,6 +64,7 @@ class Reg:
         self.kind = kind
         # The kind the encoder's index is keyed on: registers 16-31 only fit EVEX forms.
         self.sel = f"{kind}16+" if num > 15 and kind in ("xmm", "ymm", "zmm") else kind
+        self.sel_no = sel_number(self.sel)
         self.code = num & 7
         self.rex = (num >> 3) & 1
         self.reg3 = self.code << 3
@@ -240,6 +242,19 @@ class _Interned:
 
 
 _INTERN_LOCK = allocate_lock()  # _thread's lock: importing threading costs 0.7 ms
+
+#: Operand kinds (``sel``) by number, for the builder, which dispatches on kinds by
+#: indexing lists (quicker than dicts keyed by the names); an immediate is 0.
+SEL_NUMBERS: dict[str, int] = {"imm": 0}
+
+
+def sel_number(sel: str) -> int:
+    """The number of operand kind ``sel``, numbered on first use."""
+    number = SEL_NUMBERS.get(sel)
+    if number is None:
+        with _INTERN_LOCK:
+            number = SEL_NUMBERS.setdefault(sel, len(SEL_NUMBERS))
+    return number
 _MEMS = _Interned()
 
 
@@ -309,6 +324,7 @@ class Mem:
         "scale",
         "segment",
         "sel",
+        "sel_no",
         "size",
     )
 
@@ -334,6 +350,7 @@ class Mem:
         self.bcst = bcst
         # A broadcast element (AVX-512 ``qword ptr [rax]{1to8}``) is its own kind.
         self.kind = self.sel = f"b{size}" if bcst else MEM_KINDS[size]
+        self.sel_no = sel_number(self.sel)
         self.base = base
         self.index = index
         self.scale = address.scale
@@ -378,7 +395,7 @@ class Masked:
     in EVEX.z (``evex_zaaa``: both, in place).  Interned, as :class:`Mem` is.
     """
 
-    __slots__ = ("__weakref__", "evex_zaaa", "kind", "mask", "op", "sel", "zero")
+    __slots__ = ("__weakref__", "evex_zaaa", "kind", "mask", "op", "sel", "sel_no", "zero")
 
     def __new__(cls, op: Reg | Mem, mask: Reg, zero: bool) -> Masked:
         if not isinstance(mask, Reg) or mask.kind != "k" or mask.num == 0:
@@ -397,6 +414,7 @@ class Masked:
         self.zero = zero
         self.kind = op.kind
         self.sel = op.sel + ("{k}{z}" if zero else "{k}")
+        self.sel_no = sel_number(self.sel)
         self.evex_zaaa = zero << 7 | mask.num  # EVEX's last byte: z . . . . aaa
         return table.add(key, self)
 
