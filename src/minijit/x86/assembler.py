@@ -43,7 +43,7 @@ from minijit.x86.encoder import (
 )
 from minijit.x86.errors import AsmError
 from minijit.x86.fastpath import direct_entry
-from minijit.x86.registers import Label, Mem, memory_operands
+from minijit.x86.registers import SEL_NUMBERS, Label, Mem, memory_operands, sel_number
 from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS, STRING_MNEMONICS
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
@@ -629,33 +629,28 @@ class _Entries:
         """File the entry of ``ops``'s kinds, unless filed already or not kinds at all."""
         try:
             key = tuple([op.sel if type(op) is not int else "imm" for op in ops])
-            numbers = [op.sel_no if type(op) is not int else 0 for op in ops]
         except AttributeError:
             return  # not an operand: the general path said why
         if self.count >= DIRECT_LIMIT:
             return
         if 1 <= len(key) <= 3:
+            size = len(SEL_NUMBERS)  # a list holds every kind numbered so far
             table = self.by_arity[len(key) - 1]
-            for number in numbers[:-1]:
-                table = _slot(table, number) or _fill(table, number, [])
-            if _slot(table, numbers[-1]) is None:
-                _fill(table, numbers[-1], direct_entry(mnemonic, key))
+            for depth, kind in enumerate(key, 1):
+                number = sel_number(kind)
+                if number >= len(table):
+                    table.extend([None] * (size - len(table)))
+                if depth == len(key):
+                    break
+                if table[number] is None:
+                    table[number] = [None] * size
+                table = table[number]
+            if table[number] is None:
+                table[number] = direct_entry(mnemonic, key)
                 self.count += 1
         elif key not in self.by_arity[3]:
             self.by_arity[3][key] = direct_entry(mnemonic, key)
             self.count += 1
-
-
-def _slot(table: list, number: int) -> object:
-    return table[number] if number < len(table) else None
-
-
-def _fill(table: list, number: int, value: object) -> object:
-    """Put ``value`` at ``table[number]``, lengthening the list with Nones to reach it."""
-    if number >= len(table):
-        table.extend([None] * (number + 1 - len(table)))
-    table[number] = value
-    return value
 
 
 CACHES: list[dict] = []
