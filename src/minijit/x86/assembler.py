@@ -185,14 +185,13 @@ class Assembler:
     Python keywords; condition aliases like ``jz``, ``setnae``, ``cmovnle`` too).
     """
 
-    __slots__ = ("_buf", "_items", "_labels", "_offsets", "_size")
+    __slots__ = ("_buf", "_items", "_labels", "_offsets")
 
     def __init__(self) -> None:
         self._buf = bytearray()
         self._items: list = []
         self._labels: list[Label] = []
         self._offsets: dict[Label, int] | None = None
-        self._size = 0
 
     # --- labels, data, alignment --------------------------------------------------------
 
