@@ -5,12 +5,12 @@
 of ``repeat`` runs over the whole corpus:
 
 - builder: the ``Assembler`` methods called with operands made beforehand, then
-  ``assemble()``; instructions per second.  *cold*: ``clear_caches()`` before each
-  run, so every instruction goes through form selection and encoding, and each
-  memory operand makes its address bytes again on its first use in the run
-  (``Mem.mode``; the registers keep their fields, which they are made with);
-  *warm*: the caches are filled by a previous run, as in a compiler that emits the
-  same instructions again (the same registers, the same stack slots).
+  ``assemble()``; instructions per second.  Every instruction is encoded (the
+  builder keeps no bytes), through the closure its operand kinds select.  *cold*:
+  ``clear_caches()`` before each run, so each memory operand makes its address
+  bytes again on its first use in the run (``Mem.mode``; the registers keep their
+  fields, which they are made with); *warm*: the memory operands keep them from a
+  previous run, as a compiler's stack slots do.
   *first use*: one run in a fresh interpreter, right after ``import minijit.x86``:
   each mnemonic's forms are parsed and its tables built on its first use, so this
   row also pays for building the tables of every mnemonic in the corpus.

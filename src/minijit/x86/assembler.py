@@ -19,11 +19,12 @@ that bytearray:
 branch that has a rel8 form starts short and grows to rel32 when its target is out
 of reach, until nothing changes.  Then the pieces are joined and fixups patched.
 
-Speed: each mnemonic method keeps a cache from operand tuples (registers, integers,
-memory operands, interned: one object per value) to their bytes, so a repeated
-``add(rax, rcx)`` or ``mov(rax, qword[rsp + 8])`` is a dict hit and a bytearray
-append.  (An integral float or a bool operand equal to a cached integer hits that
-integer's entry and encodes the same value.)
+Speed: each mnemonic method goes from its operands' kinds straight to a closure
+that makes the bytes of the one form those kinds select (``fastpath``), made on
+the kinds' first use.  The bytes themselves are not cached: keeping every operand
+tuple as a key cost a new instruction about a quarter of its time (the store and
+the garbage collector's scans of the kept tuples), more than repeats gained back
+in the compiler, whose instructions repeat about three times in four.
 """
 
 from __future__ import annotations
@@ -48,7 +49,6 @@ from minijit.x86.table import CONDITION_ALIASES, CONDITIONS, MNEMONICS, STRING_M
 
 __all__ = ["METHODS", "NOPS", "PREFIXES", "Assembler", "clear_caches", "nop_padding"]
 
-CACHE_LIMIT = 1 << 14
 DIRECT_LIMIT = 1 << 10  # fast-path entries per method: operand kinds are a small set
 MAX_ALIGN = 1 << 16
 
@@ -316,9 +316,8 @@ class Assembler:
     def cmovcc(self, cond: str, dest: object, src: object) -> None:
         self.emit("cmov" + _condition(cond), dest, src)
 
-    def _encode(self, mnemonic: str, ops: tuple, cache: dict) -> bytes | None:
+    def _encode(self, mnemonic: str, ops: tuple) -> bytes | None:
         """Slow path: select and encode; record branches and fixups as items."""
-        key = ops
         if len(ops) == 1 and type(ops[0]) in (Label, int) and \
                 _branch_forms(mnemonic) is not None:
             self._branch(mnemonic, ops)  # jmp label, or a numeric target: jmp 0x401000
@@ -331,8 +330,6 @@ class Assembler:
             if type(op) is Mem and op.label is not None:
                 self._fixup(mnemonic, ops, op, form, code)
                 return code
-        if len(cache) < CACHE_LIMIT:
-            cache[key] = code
         return code
 
     def _fixup(self, mnemonic: str, ops: tuple, mem: Mem, form, code: bytes) -> None:
@@ -556,51 +553,43 @@ def _method_name(mnemonic: str) -> str:
 def _make_method(mnemonic: str):
     """The builder method for ``mnemonic``.
 
-    1. The cache maps operand tuples (registers, integers, memory operands, which are
-       interned) to bytes; branches and label references are never cached.
-    2. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
+    1. ``fastpath.direct_entry`` for the operand kinds gives the closure that makes
        the bytes (checking fixed registers and immediate ranges where the kinds do not
        decide the form alone).  The method files the entry of each kinds tuple it has
        seen in ``_Entries``: for one to three operands, nested lists indexed by the
        kinds' numbers (no kinds tuple to build and hash per instruction).
-    3. Anything else takes ``Assembler._encode``: immediates and fixed registers,
-       GNU as's rewrites, branches, labels, and every error message.
+    2. Anything else takes ``Assembler._encode``: kinds not seen yet, GNU as's rarer
+       rewrites, branches, labels, and every error message.
     """
-    cache: dict[tuple, bytes] = {}
-    CACHES.append(cache)
     name = canonical(mnemonic)
     entries = _Entries()
     one, two, three, other = entries.by_arity
 
     def method(self: Assembler, *ops: object) -> None:
         try:
-            code = cache.get(ops)
+            # The operand kinds, written out for the common arities (a loop or
+            # comprehension costs a frame of its own).  Only the last operand can be an
+            # immediate (``table.Form``): an int before it has no ``sel_no``.  That
+            # AttributeError, a kind not filed yet (None, or past a list's end) and an
+            # operand that is not one send the instruction to the general path, which
+            # files its kinds or says what is wrong.
+            count = len(ops)
+            if count == 2:
+                a, b = ops
+                code = two[a.sel_no][b.sel_no if type(b) is not int else 0](ops)
+            elif count == 3:
+                a, b, c = ops
+                code = three[a.sel_no][b.sel_no][c.sel_no if type(c) is not int else 0](ops)
+            elif count == 1:
+                a = ops[0]
+                code = one[a.sel_no if type(a) is not int else 0](ops)
+            else:
+                code = other[tuple([op.sel if type(op) is not int else "imm"
+                                    for op in ops])](ops)
             if code is None:
-                # The operand kinds, written out for the common arities (a loop or
-                # comprehension costs a frame of its own).  Only the last operand can
-                # be an immediate (``table.Form``): an int before it has no ``sel_no``.
-                # That AttributeError, an unhashable operand's TypeError and a kind
-                # not filed yet (None, or past a list's end) send the instruction to
-                # the general path, which files its kinds or says what is wrong.
-                count = len(ops)
-                if count == 2:
-                    a, b = ops
-                    code = two[a.sel_no][b.sel_no if type(b) is not int else 0](ops)
-                elif count == 3:
-                    a, b, c = ops
-                    code = three[a.sel_no][b.sel_no][c.sel_no if type(c) is not int else 0](ops)
-                elif count == 1:
-                    a = ops[0]
-                    code = one[a.sel_no if type(a) is not int else 0](ops)
-                else:
-                    code = other[tuple([op.sel if type(op) is not int else "imm"
-                                        for op in ops])](ops)
-                if code is None:
-                    raise KeyError
-                if len(cache) < CACHE_LIMIT:
-                    cache[ops] = code
+                raise KeyError
         except (KeyError, AttributeError, IndexError, TypeError, AsmError):
-            code = self._encode(name, ops, cache)
+            code = self._encode(name, ops)
             if code is None:
                 return  # a branch, recorded as an item: nothing to learn
             entries.learn(name, ops)  # known now: the kinds encode
@@ -652,14 +641,9 @@ class _Entries:
             self.count += 1
 
 
-CACHES: list[dict] = []
-
-
 def clear_caches() -> None:
-    """Forget every cached encoding, the address bytes memory operands keep too (to
-    measure the encoder itself)."""
-    for cache in CACHES:
-        cache.clear()
+    """Make every memory operand forget its address bytes (``Mem.mode``), so that its
+    next encoding makes them again (the benchmark's cold runs)."""
     forget_addresses(memory_operands())
 
 
