@@ -256,6 +256,17 @@ def test_an_early_immediate_is_refused_after_the_kinds_are_known():
             build()
 
 
+@pytest.mark.parametrize("value", [1.0, True])
+def test_a_float_or_bool_immediate_is_refused_after_the_equal_int(value):
+    """An int encodes; an equal float or bool does not, before or after it (bytes are
+    not looked up by operands that compare equal)."""
+    a = Assembler()
+    a.add(rax, 1)
+    with pytest.raises(AsmError, match="not a register, memory operand, immediate or label"):
+        a.add(rax, value)
+    assert a.assemble().hex() == "4883c001"
+
+
 def test_undefined_label():
     a = Assembler()
     a.jmp(a.label("nowhere"))
