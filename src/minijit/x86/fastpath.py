@@ -4,8 +4,9 @@
 closure ``encode(ops)`` that returns the instruction's bytes.  Where the kinds decide
 the form alone, that is the form's ``make``; where fixed registers or immediate
 ranges decide among candidates (``add r/m64, imm8`` before ``add RAX, imm32``
-before ``add r/m64, imm32``), it is a picker that calls the ``make`` of the first
-candidate that accepts them (range checks on precomputed bounds).  None means the
+before ``add r/m64, imm32``), it is a chain of pickers, one per candidate, each
+calling its ``make`` if its fixed operand and immediate range (precomputed bounds)
+fit and the next picker if not.  None means the
 general path must encode it (no candidate fits, or a memory operand is not ``plain``:
 it carries a label or a segment override).
 Nothing is searched at encode time.
@@ -14,7 +15,9 @@ Nothing is searched at encode time.
 operands (prefix, REX and opcode bytes for each value of REX.RXB, the ModRM
 digit, the VEX/EVEX prefix's constant bits, the immediate's packer), so encoding an
 instruction is a few attribute reads of the registers' precomputed fields
-(``Reg.reg3``, ``Reg.evex_r``...), shifts and a bytes concatenation or two; a
+(``Reg.reg3``, ``Reg.evex_r``...), added into place (the fields are disjoint bits,
+and CPython adds ints quicker than it ors or shifts them), and a bytes
+concatenation or two; a
 memory operand brings its ModRM (but the reg field), SIB and displacement bytes,
 made on its first encoding (``Mem.mode``, ``encoder.operand_address``).  Shapes
 with a closure of their own:
@@ -104,13 +107,14 @@ def _byte_rex(form: Form, memory: bool) -> Make:
     rules, which the encoder applies (spl..dil force a REX, ah..bh forbid one: AsmError,
     and the builder then takes the general path, which says so)."""
     w = form.rex_w << 3
-    reg_i, rm_i, digit = form.reg_i, form.rm_i, form.digit or 0
+    reg_i, rm_i = form.reg_i, form.rm_i
+    digit_field = (form.digit or 0) << 3  # ModRM's reg field
     imm_i, pack, mask = _imm_tail(form)
     # prefix, REX (0: none, else 40-4F) and opcode, by the REX byte's value
     heads = [form.prefix + (_BYTE[rex] if rex else b"") + form.opcode for rex in range(0x50)]
 
     def make(ops: Sequence[object]) -> bytes:
-        reg3, bits = digit << 3, w
+        reg3, bits = digit_field, w
         if reg_i >= 0:
             reg = ops[reg_i]
             reg3, bits = reg.reg3, w + reg.rex_r
@@ -136,7 +140,6 @@ def _legacy(form: Form, memory: bool) -> Make:
     reg_i, rm_i = form.reg_i, form.rm_i
     digit_field = (form.digit or 0) << 3  # ModRM's reg field
     imm_i, pack, mask = _imm_tail(form)
-    # The fields are disjoint bits, added (an int addition is quicker than an or).
     if memory:
         # the operand's ModRM (reg field 0), SIB and displacement: Mem.mode
         if reg_i >= 0:
