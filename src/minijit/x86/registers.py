@@ -17,10 +17,10 @@ A segment before the address, as a slice, overrides the segment:
 computed modulo 2**32.
 
 Memory operands (and masked operands) are *interned*: making one returns the live
-object of the same value if there is one, so equal operands are one object and
-compare and hash by identity, in C.  The builder's encoding caches hash the
-operands of every instruction, and a Python ``__hash__`` (or ``__eq__``, for an
-operand made again) cost more than the rest of the lookup.  The table holds weak
+object of the same value if there is one, so equal operands are one object,
+compare and hash by identity, in C, and share what the encoder learns about them
+(a memory operand's address bytes, ``Mem.mode``: a stack slot used by many
+instructions makes them once).  The table holds weak
 references, so an operand nobody uses is freed; one with a label is kept in the
 label's own table, so the global table never keeps a label (and its assembler)
 alive.
@@ -299,7 +299,7 @@ class Mem:
     optional segment override.
 
     Interned (see the module's header): ``qword[rsp + 8]`` made twice is one object,
-    so the builder's encoding caches recognise it, by identity.  ``addr32``: its
+    which makes its address bytes once.  ``addr32``: its
     registers are 32-bit (the address-size prefix 67); its displacement is then kept
     as the CPU uses it, modulo 2**32 (``[eax + 0xffffffff]`` is ``[eax - 1]``, as GNU
     as reads it), and modulo 2**64 for a 64-bit address.  ``plain`` says the
