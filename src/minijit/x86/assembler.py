@@ -22,7 +22,7 @@ of reach, until nothing changes.  Then the pieces are joined and fixups patched.
 Speed: each mnemonic method goes from its operands' kinds straight to a closure
 that makes the bytes of the one form those kinds select (``fastpath``), made on
 the kinds' first use.  The bytes themselves are not cached: keeping every operand
-tuple as a key cost a new instruction about a quarter of its time (the store and
+tuple as a key cost a new instruction about a fifth of its time (the store and
 the garbage collector's scans of the kept tuples), more than repeats gained back
 in the compiler, whose instructions repeat about three times in four.
 """
@@ -622,10 +622,10 @@ class _Entries:
         if self.count >= DIRECT_LIMIT:
             return
         if 1 <= len(key) <= 3:
+            numbers = [sel_number(kind) for kind in key]
             size = len(SEL_NUMBERS)  # a list holds every kind numbered so far
             table = self.by_arity[len(key) - 1]
-            for depth, kind in enumerate(key, 1):
-                number = sel_number(kind)
+            for depth, number in enumerate(numbers, 1):
                 if number >= len(table):
                     table.extend([None] * (size - len(table)))
                 if depth == len(key):

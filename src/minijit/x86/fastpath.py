@@ -268,7 +268,7 @@ def _evex(form: Form, memory: bool) -> Make:
     length, pp, opmap, w = form.evex
     (op,) = form.opcode  # one byte: the map is in the prefix
     reg_i, rm_i, v_i = form.reg_i, form.rm_i, form.v_i
-    digit = form.digit or 0
+    digit = _stand_in(form.digit or 0)
     imm_i, pack, mask = _imm_tail(form)
     mem_bytes = form.mem_size // 8
     # 62 | R X B R' 0 mmm | W vvvv 1 pp | z L'L b V' aaa   (R X B R' vvvv V' inverted)
@@ -276,7 +276,6 @@ def _evex(form: Form, memory: bool) -> Make:
     pack_op_modrm = _PREFIX_OP_MODRM[4]
 
     dest_is_reg = reg_i == 0  # the destination, which may carry a mask: reg, else rm
-    digit = _stand_in(form.digit or 0)
 
     def make(ops: Sequence[object]) -> bytes:
         dest = ops[0]
