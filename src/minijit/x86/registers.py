@@ -24,6 +24,10 @@ instructions makes them once).  The table holds weak
 references, so an operand nobody uses is freed; one with a label is kept in the
 label's own table, so the global table never keeps a label (and its assembler)
 alive.
+
+Every operand carries ``sel``, the kind the encoder's tables are keyed on
+(``"r64"``, ``"m64"``, ``"zmm{k}{z}"``...), and ``sel_no``, that kind's number
+(:func:`sel_number`), by which the builder's methods index their lists of entries.
 """
 
 from __future__ import annotations
@@ -255,6 +259,8 @@ def sel_number(sel: str) -> int:
         with _INTERN_LOCK:
             number = SEL_NUMBERS.setdefault(sel, len(SEL_NUMBERS))
     return number
+
+
 _MEMS = _Interned()
 
 
