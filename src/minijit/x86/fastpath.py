@@ -108,25 +108,22 @@ def _byte_rex(form: Form, memory: bool) -> Make:
     and the builder then takes the general path, which says so)."""
     w = form.rex_w << 3
     reg_i, rm_i = form.reg_i, form.rm_i
-    digit_field = (form.digit or 0) << 3  # ModRM's reg field
+    digit = _stand_in(form.digit or 0)
     imm_i, pack, mask = _imm_tail(form)
     # prefix, REX (0: none, else 40-4F) and opcode, by the REX byte's value
     heads = [form.prefix + (_BYTE[rex] if rex else b"") + form.opcode for rex in range(0x50)]
 
     def make(ops: Sequence[object]) -> bytes:
-        reg3, bits = digit_field, w
-        if reg_i >= 0:
-            reg = ops[reg_i]
-            reg3, bits = reg.reg3, w + reg.rex_r
+        reg = ops[reg_i] if reg_i >= 0 else digit
         rm = ops[rm_i]
         if memory:
             if not rm.plain:
                 return None
             modrm, rest, xb, _ = rm.mode or operand_address(rm)
-            tail = _BYTE[modrm + reg3] + rest
+            tail = _BYTE[modrm + reg.reg3] + rest
         else:
-            tail, xb = _BYTE[rm.rm_direct + reg3], rm.rex
-        bits += xb
+            tail, xb = _BYTE[rm.rm_direct + reg.reg3], rm.rex
+        bits = w + reg.rex_r + xb
         code = heads[byte_register_rex(form, ops, 0x40 | bits if bits else 0)] + tail
         return code + pack(ops[imm_i] & mask) if imm_i >= 0 else code
     return make
